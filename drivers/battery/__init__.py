@@ -1,0 +1,1 @@
+"""The battery driver: stationary home batteries."""

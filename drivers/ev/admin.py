@@ -1,0 +1,5 @@
+from hems.sdk import KindAdmin
+
+
+class ElectricVehicleAdmin(KindAdmin):
+    list_filter = ("status", "mode", "owner")

@@ -1,0 +1,1 @@
+"""The generator driver: fuel or gas generators with a steady rated output."""

@@ -1,0 +1,5 @@
+from hems.sdk import KindAdmin
+
+
+class GeneratorAdmin(KindAdmin):
+    pass

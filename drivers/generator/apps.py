@@ -1,0 +1,7 @@
+from hems.sdk import DriverAppConfig
+
+
+class GeneratorConfig(DriverAppConfig):
+    name = "drivers.generator"
+    label = "generator"
+    verbose_name = "Generators"

@@ -1,0 +1,1 @@
+"""The hvac driver: air conditioners and heaters, two kinds from one driver."""

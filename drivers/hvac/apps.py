@@ -1,0 +1,7 @@
+from hems.sdk import DriverAppConfig
+
+
+class HvacConfig(DriverAppConfig):
+    name = "drivers.hvac"
+    label = "hvac"
+    verbose_name = "Heating and cooling"

@@ -1,0 +1,1 @@
+"""The solar driver: photovoltaic panels (arrays) on the home."""

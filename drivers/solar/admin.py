@@ -1,0 +1,5 @@
+from hems.sdk import KindAdmin
+
+
+class SolarPanelAdmin(KindAdmin):
+    pass

@@ -1,0 +1,7 @@
+from hems.sdk import DriverAppConfig
+
+
+class SolarConfig(DriverAppConfig):
+    name = "drivers.solar"
+    label = "solar"
+    verbose_name = "Solar panels"

@@ -1,0 +1,22 @@
+"""The solar driver's hooks: it registers the ``solar_panel`` kind."""
+
+from hems.sdk import DeviceKind, DeviceType, hookimpl
+
+from drivers.solar.admin import SolarPanelAdmin
+from drivers.solar.models import SolarPanel
+
+SOLAR_PANEL = DeviceKind(
+    key="solar_panel",
+    label="Solar panel",
+    device_type=DeviceType.PRODUCTION,
+    model=SolarPanel,
+    fields=("rated_power_w", "area_m2", "tilt_deg", "azimuth_deg", "derate"),
+    admin=SolarPanelAdmin,
+    example={"rated_power_w": 6_000.0, "tilt_deg": 30.0, "azimuth_deg": 180.0, "derate": 0.86},
+    description="A photovoltaic array; it produces from the sun's position and the sky.",
+)
+
+
+@hookimpl
+def hems_register_kinds(register):
+    register(SOLAR_PANEL)

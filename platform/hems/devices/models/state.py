@@ -1,0 +1,48 @@
+from django.db import models
+
+
+class DeviceState(models.Model):
+    """The live state of one device, rewritten by every tick.
+
+    Kept narrow and apart from the configuration so the tick reads and rewrites it
+    fast (the table has a fillfactor that leaves room for HOT updates, and no index
+    but its primary key). Users never write here; the tick never writes the device
+    models.
+
+    ``since`` and ``aux`` carry whatever a driver needs from one tick to the next;
+    their meaning is the driver's (a vehicle keeps the time it left home in ``since``).
+    ``capacity_wh`` mirrors the storage model's capacity, so the database itself
+    holds ``0 <= level_wh <= capacity_wh``.
+    """
+
+    device = models.OneToOneField(
+        "devices.Device", primary_key=True, on_delete=models.CASCADE, related_name="state", db_column="device_id"
+    )
+    available = models.BooleanField(
+        default=True, help_text="False while the driver's physics takes the device away (a vehicle not at home)."
+    )
+    power_w = models.FloatField(default=0.0, help_text="Instantaneous power, a magnitude (W).")
+    flow_w = models.FloatField(
+        default=0.0, help_text="Storage only: power into storage, + charging, - discharging (W)."
+    )
+    level_wh = models.FloatField(null=True, blank=True)
+    capacity_wh = models.FloatField(null=True, blank=True)
+    since = models.DateTimeField(null=True, blank=True)
+    aux = models.FloatField(null=True, blank=True)
+    simulated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "hems_device_state"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(power_w__gte=0), name="hems_device_state_power_w_non_negative"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(level_wh__isnull=True, capacity_wh__isnull=True)
+                    | models.Q(capacity_wh__gt=0, level_wh__gte=0, level_wh__lte=models.F("capacity_wh"))
+                ),
+                name="hems_device_state_level_wh_within_capacity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"state of device {self.device_id}"

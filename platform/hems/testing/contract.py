@@ -1,0 +1,186 @@
+"""The driver contract: subclass :class:`DriverContract` in a driver's tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+from io import StringIO
+from typing import Any, ClassVar
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from hems.devices.models import Device, DeviceState, StorageDevice
+from hems.plugins import registry
+from hems.sdk import DeviceType, DriverAppConfig
+from hems.sdk.types import Status
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Attributes (merged over the kind's valid ones) that must be refused.
+
+    :param changes: the attributes to change.
+    :param field: the field the error must name.
+    :param db: whether the database must refuse them too, when the model's
+        validation is bypassed (False for rules no check constraint can hold).
+    """
+
+    changes: dict[str, Any]
+    field: str
+    db: bool = True
+    id: str = ""
+
+    def __str__(self) -> str:
+        return self.id or ",".join(f"{k}={v!r}" for k, v in self.changes.items())
+
+
+def build(kind_key: str, owner, attributes: dict[str, Any], name: str = "Contract device") -> Device:
+    """An unsaved device of the kind with the given attributes."""
+    model = registry().kind(kind_key).model
+    return model(name=name, owner=owner, **attributes)
+
+
+def form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else ""
+    if isinstance(value, (time, date)):
+        return value.isoformat()
+    return str(value)
+
+
+@pytest.mark.django_db
+class DriverContract:
+    """What every driver must do; subclass it and set the class attributes.
+
+    :cvar driver: the driver's entry point name.
+    :cvar valid: for each kind the driver registers, attributes that are valid.
+    :cvar invalid: for each kind, :class:`Invalid` cases that must be refused.
+    """
+
+    driver: ClassVar[str]
+    valid: ClassVar[dict[str, dict[str, Any]]]
+    invalid: ClassVar[dict[str, list[Invalid]]] = {}
+
+    # -- registration ----------------------------------------------------------
+
+    def test_driver_loads(self):
+        driver = registry().drivers.get(self.driver)
+        assert driver is not None, f"no driver {self.driver!r} was discovered"
+        assert driver.status == "loaded", f"driver {self.driver!r} is {driver.status}: {driver.reason}"
+
+    def test_registers_exactly_the_declared_kinds(self):
+        kinds = {kind.key for kind in registry().drivers[self.driver].kinds}
+        assert kinds == set(self.valid), "the contract's `valid` must cover every kind the driver registers"
+
+    def test_app_config_isolates_failures(self):
+        from django.apps import apps
+
+        model = registry().kind(next(iter(self.valid))).model
+        assert isinstance(apps.get_app_config(model._meta.app_label), DriverAppConfig)
+
+    def test_migrations_are_complete(self):
+        label = registry().kind(next(iter(self.valid))).model._meta.app_label
+        out = StringIO()
+        try:
+            call_command("makemigrations", label, check=True, dry_run=True, stdout=out, stderr=out)
+        except SystemExit:
+            pytest.fail(f"the models of {label!r} have changes without a migration:\n{out.getvalue()}")
+
+    def test_kind_table_is_migrated(self, kind_key):
+        model = registry().kind(kind_key).model
+        assert model._meta.db_table in connection.introspection.table_names()
+
+    # -- attributes ------------------------------------------------------------
+
+    def test_example_is_valid(self, kind_key, user):
+        kind = registry().kind(kind_key)
+        assert kind.example, "a kind should give an example device for docs, demos and generic tests"
+        build(kind_key, user, dict(kind.example)).full_clean()
+
+    def test_valid_attributes_round_trip(self, kind_key, user):
+        kind = registry().kind(kind_key)
+        device = build(kind_key, user, self.valid[kind_key])
+        device.full_clean()
+        device.save()
+        assert (device.kind, device.device_type) == (kind.key, kind.device_type)
+        with CaptureQueriesContext(connection) as queries:
+            listed = [d.specific for d in Device.objects.with_kinds().filter(owner=user)]
+            loaded = listed[0]
+            values = {name: getattr(loaded, name) for name in kind.fields}
+            state = loaded.state
+        assert len(queries) == 1, "listing devices with their kind fields and state must take one query"
+        assert type(loaded) is kind.model
+        for name, value in self.valid[kind_key].items():
+            assert values[name] == pytest.approx(value) if isinstance(value, float) else values[name] == value, name
+        assert state.power_w == 0 and state.simulated_at is None
+        if kind.device_type == DeviceType.STORAGE:
+            assert state.capacity_wh == loaded.capacity_wh
+
+    def test_invalid_attributes_refused_by_the_model(self, kind_key, case, user):
+        device = build(kind_key, user, {**self.valid[kind_key], **case.changes})
+        with pytest.raises(ValidationError) as refused:
+            device.full_clean()
+        assert case.field in refused.value.message_dict, (
+            f"{case} was refused, but not on {case.field!r}: {refused.value.message_dict}"
+        )
+        assert not Device.objects.exists(), "a refused device must not be written"
+
+    def test_invalid_attributes_refused_by_the_database(self, kind_key, case, user):
+        if not case.db:
+            pytest.skip("a rule the database cannot hold")
+        device = build(kind_key, user, {**self.valid[kind_key], **case.changes})
+        with pytest.raises(IntegrityError) as refused, transaction.atomic():
+            device.save()  # no full_clean: the database alone must refuse it
+        assert case.field in str(refused.value), f"the database error should name {case.field!r}: {refused.value}"
+        assert not Device.objects.exists()
+
+    def test_updating_storage_capacity_keeps_the_level_valid(self, kind_key, user):
+        kind = registry().kind(kind_key)
+        if not issubclass(kind.model, StorageDevice):
+            pytest.skip("not a storage kind")
+        attributes = dict(self.valid[kind_key])
+        device = build(kind_key, user, {**attributes, "level_wh": attributes["capacity_wh"]})
+        device.full_clean()
+        device.save()
+        device.capacity_wh = attributes["capacity_wh"] / 2
+        device.full_clean()
+        device.save()
+        state = DeviceState.objects.get(pk=device.pk)
+        assert state.capacity_wh == device.capacity_wh
+        assert state.level_wh == device.capacity_wh
+
+    # -- admin -----------------------------------------------------------------
+
+    def test_admin_pages(self, kind_key, user, admin_client):
+        model = registry().kind(kind_key).model
+        device = build(kind_key, user, self.valid[kind_key])
+        device.full_clean()
+        device.save()
+        opts = model._meta
+        for url in (
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_add"),
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[device.pk]),
+            reverse("admin:devices_device_changelist") + f"?kind={kind_key}",
+        ):
+            response = admin_client.get(url)
+            assert response.status_code == 200, url
+        listing = admin_client.get(reverse("admin:devices_device_changelist")).content.decode()
+        assert device.name in listing
+
+    def test_admin_creates_a_device(self, kind_key, user, admin_client):
+        model = registry().kind(kind_key).model
+        opts = model._meta
+        data = {"name": "Made in the admin", "owner": user.pk, "status": Status.ONLINE}
+        data.update({name: form_value(value) for name, value in self.valid[kind_key].items()})
+        response = admin_client.post(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"), data)
+        errors = response.context["adminform"].form.errors if response.status_code == 200 else None
+        assert response.status_code == 302, f"the admin refused valid attributes: {errors}"
+        device = Device.objects.get(name="Made in the admin")
+        assert device.kind == kind_key and device.owner == user
+        assert DeviceState.objects.filter(pk=device.pk).exists()
