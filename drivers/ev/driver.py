@@ -22,6 +22,7 @@ ELECTRIC_VEHICLE = DeviceKind(
         "drain_wh_per_hour",
     ),
     admin=ElectricVehicleAdmin,
+    charging_is_consumption=True,
     example={
         "capacity_wh": 75_000.0,
         "level_wh": 40_000.0,

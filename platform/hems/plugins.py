@@ -96,6 +96,8 @@ def validate_kind(kind: DeviceKind, app_label: str) -> None:
     is_storage = issubclass(model, StorageDevice)
     if (kind.device_type == DeviceType.STORAGE) != is_storage:
         raise InvalidKind(f"kind {kind.key!r}: storage kinds, and only they, use a StorageDevice model")
+    if kind.charging_is_consumption and not is_storage:
+        raise InvalidKind(f"kind {kind.key!r}: only storage kinds can count their charging as consumption")
     settable = {f.name for f in model._meta.get_fields()} | model._meta._property_names
     unknown = [name for name in kind.fields if name not in settable]
     if unknown:

@@ -7,6 +7,7 @@ suit a developer's machine with PostgreSQL and Redis on localhost.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -28,7 +29,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
+SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 
 DATABASES = {
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "graphene_django",
+    "graphql_jwt.refresh_token",
     "hems.devices",
     *HEMS_DRIVER_APPS,
 ]
@@ -87,6 +90,31 @@ TEMPLATES = [
         },
     },
 ]
+
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+
+# GraphQL: the schema is assembled from the drivers at start-up (hems.api.schema).
+GRAPHENE = {
+    "SCHEMA": "hems.api.schema.schema",
+    "ATOMIC_MUTATIONS": True,  # a mutation that fails writes nothing
+    "SCHEMA_OUTPUT": "schema.graphql",
+}
+HEMS_GRAPHIQL = env_bool("HEMS_GRAPHIQL", DEBUG)
+HEMS_GRAPHQL_INTROSPECTION = env_bool("HEMS_GRAPHQL_INTROSPECTION", DEBUG)
+HEMS_GRAPHQL_MAX_QUERY_LENGTH = int(os.environ.get("HEMS_GRAPHQL_MAX_QUERY_LENGTH", "8000"))
+HEMS_GRAPHQL_MAX_DEPTH = int(os.environ.get("HEMS_GRAPHQL_MAX_DEPTH", "8"))
+HEMS_GRAPHQL_MAX_FIELDS = int(os.environ.get("HEMS_GRAPHQL_MAX_FIELDS", "250"))
+HEMS_HISTORY_MAX_BUCKETS = int(os.environ.get("HEMS_HISTORY_MAX_BUCKETS", "2000"))
+
+GRAPHQL_JWT = {
+    "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY", SECRET_KEY),
+    "JWT_ALGORITHM": "HS256",
+    "JWT_VERIFY_EXPIRATION": True,
+    "JWT_EXPIRATION_DELTA": timedelta(seconds=int(os.environ.get("JWT_ACCESS_TTL_SECONDS", "900"))),
+    "JWT_LONG_RUNNING_REFRESH_TOKEN": True,
+    "JWT_REFRESH_EXPIRATION_DELTA": timedelta(seconds=int(os.environ.get("JWT_REFRESH_TTL_SECONDS", str(7 * 86400)))),
+    "JWT_AUTH_HEADER_PREFIX": "Bearer",
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,6 +1,11 @@
 from django.contrib import admin
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+
+from hems.api.view import HemsGraphQLView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Token-authenticated only (the session is ignored), so exempt from CSRF.
+    path("graphql/", csrf_exempt(HemsGraphQLView.as_view())),
 ]

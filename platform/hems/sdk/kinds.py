@@ -48,6 +48,9 @@ class DeviceKind:
         ``None`` gives the default one, which shows ``fields`` and the live state.
     :param simulate: the kind's batch physics, see :class:`hems.hookspecs.Simulate`.
     :param description: one sentence for the API schema and the admin.
+    :param charging_is_consumption: for storage kinds whose charging is a load on the
+        home rather than storage flow (a vehicle charging is consumption; only its
+        discharge to the home counts as storage flow). See the energy rules.
     :param example: the attributes of a typical device of the kind (valid ones):
         used for documentation, demo data and the core's kind-agnostic tests.
     """
@@ -61,6 +64,7 @@ class DeviceKind:
     simulate: Callable[..., Any] | None = None
     description: str = ""
     example: Mapping[str, Any] = field(default_factory=dict)
+    charging_is_consumption: bool = False
     type_name: str = field(default="")
 
     def __post_init__(self) -> None:

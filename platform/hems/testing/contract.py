@@ -13,11 +13,24 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from graphene.utils.str_converters import to_camel_case
 
 from hems.devices.models import Device, DeviceState, StorageDevice
 from hems.plugins import registry
 from hems.sdk import DeviceType, DriverAppConfig
 from hems.sdk.types import Status
+from hems.testing.api import kind_fragment, kind_input
+
+CREATE = """
+mutation Create($input: CreateDeviceInput!) {
+  createDevice(input: $input) { device { id kind deviceType status } }
+}
+"""
+UPDATE = """
+mutation Update($id: ID!, $input: UpdateDeviceInput!) {
+  updateDevice(id: $id, input: $input) { device { id name status powerW } }
+}
+"""
 
 
 @dataclass(frozen=True)
@@ -184,3 +197,36 @@ class DriverContract:
         device = Device.objects.get(name="Made in the admin")
         assert device.kind == kind_key and device.owner == user
         assert DeviceState.objects.filter(pk=device.pk).exists()
+
+    # -- API -------------------------------------------------------------------
+
+    def test_created_and_read_back_through_the_api(self, kind_key, user, api):
+        attributes = kind_input(kind_key, self.valid[kind_key])
+        variables = {"input": {"name": "Through the API", to_camel_case(kind_key): attributes}}
+        created = api.data(CREATE, variables, user=user)["createDevice"]["device"]
+        assert created["kind"] == kind_key
+        assert created["deviceType"] == registry().kind(kind_key).device_type.upper()
+        query = f"query One($id: ID!) {{ device(id: $id) {{ id name {kind_fragment(kind_key)} }} }}"
+        read = api.data(query, {"id": created["id"]}, user=user)["device"]
+        for name, value in attributes.items():
+            assert read[name] == value, name
+
+    def test_invalid_attributes_refused_by_the_api(self, kind_key, case, user, api):
+        attributes = kind_input(kind_key, {**self.valid[kind_key], **case.changes})
+        variables = {"input": {"name": "Refused", to_camel_case(kind_key): attributes}}
+        error = api.error(CREATE, variables, user=user)
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+        assert error["extensions"]["field"].split(".")[-1] == to_camel_case(case.field), error
+        assert not Device.objects.exists(), "a refused mutation must write nothing"
+
+    def test_partial_update_through_the_api(self, kind_key, user, api):
+        device = build(kind_key, user, self.valid[kind_key], name="Before")
+        device.full_clean()
+        device.save()
+        updated = api.data(UPDATE, {"id": device.pk, "input": {"name": "After"}}, user=user)["updateDevice"]
+        assert updated["device"]["name"] == "After" and updated["device"]["status"] == "ONLINE"
+        updated = api.data(UPDATE, {"id": device.pk, "input": {"status": "OFFLINE"}}, user=user)["updateDevice"]
+        assert updated["device"]["status"] == "OFFLINE" and updated["device"]["powerW"] == 0
+        reloaded = registry().kind(kind_key).model.objects.get(pk=device.pk)
+        for name, value in self.valid[kind_key].items():
+            assert getattr(reloaded, name) == value, f"{name} changed although the update did not name it"

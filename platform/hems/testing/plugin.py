@@ -17,6 +17,14 @@ def other_user(django_user_model):
     return django_user_model.objects.create_user(username="bob", password="another long passphrase")
 
 
+@pytest.fixture
+def api(client):
+    """A GraphQL client posting real HTTP requests to /graphql/ (see hems.testing.api)."""
+    from hems.testing.api import Api
+
+    return Api(client)
+
+
 def pytest_generate_tests(metafunc):
     """Parametrize the contract's tests over the kinds and invalid cases a driver declares."""
     from hems.testing.contract import DriverContract

@@ -71,7 +71,7 @@ class Device(models.Model):
         from hems.plugins import registry
 
         kind = registry().kind_of_model(type(self))
-        self.kind, self.device_type = kind.key, kind.device_type
+        self.kind, self.device_type = kind.key, DeviceType(kind.device_type).value
 
     @property
     def specific(self) -> Device:

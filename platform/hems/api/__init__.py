@@ -1,0 +1,1 @@
+"""The GraphQL API, assembled at start-up from the registered drivers."""

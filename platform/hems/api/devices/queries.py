@@ -1,0 +1,23 @@
+import graphene
+
+from hems.api.auth import login_required
+from hems.api.devices.lookup import own_device, own_devices
+from hems.api.devices.types import DeviceInterface, for_graphql
+
+
+class DeviceQueries(graphene.ObjectType):
+    all_devices = graphene.List(
+        graphene.NonNull(DeviceInterface), required=True, description="The caller's devices, newest first."
+    )
+    device = graphene.Field(DeviceInterface, id=graphene.ID(required=True), description="One of the caller's devices.")
+
+    @staticmethod
+    @login_required
+    def resolve_all_devices(root, info, user):
+        # One query for every kind's fields and the live state (with_kinds()).
+        return [for_graphql(device) for device in own_devices(user)]
+
+    @staticmethod
+    @login_required
+    def resolve_device(root, info, id, user):
+        return for_graphql(own_device(user, id))

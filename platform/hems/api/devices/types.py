@@ -1,0 +1,156 @@
+"""The Device interface and one concrete type per registered kind."""
+
+from __future__ import annotations
+
+import graphene
+
+from hems.api.devices.fields import description_of, nullable, scalar_for
+from hems.api.enums import DeviceTypeEnum, StatusEnum, StorageModeEnum, plain
+from hems.devices.kind_admin import live_power
+from hems.plugins import Registry
+from hems.sdk.types import DeviceType, Status
+
+# Attributes the interfaces already carry; a kind's type adds the rest of its fields.
+STORAGE_FIELDS = {"capacity_wh", "level_wh", "mode"}
+
+
+def effective_status(device) -> str:
+    state = getattr(device, "state", None)
+    if device.status == Status.ONLINE and (state is None or state.available):
+        return Status.ONLINE.value
+    return Status.OFFLINE.value
+
+
+class DeviceInterface(graphene.Interface):
+    """A device of any kind. Query a kind's own fields with a fragment, for example
+    ``... on <Kind> { <field> }``."""
+
+    id = graphene.ID(required=True)
+    name = graphene.String(required=True)
+    kind = graphene.String(
+        required=True, description="The device kind's key; camel-cased, it names the kind's input field."
+    )
+    device_type = graphene.Field(DeviceTypeEnum, required=True)
+    status = graphene.Field(
+        StatusEnum,
+        required=True,
+        description="ONLINE when configured online and able to act now (a vehicle away from home is OFFLINE).",
+    )
+    power_w = graphene.Float(required=True, description="Current power in W, never negative; 0 when offline.")
+    last_simulated_at = graphene.DateTime(description="When the tick last computed this device's state.")
+    created_at = graphene.DateTime(required=True)
+    updated_at = graphene.DateTime(required=True)
+
+    class Meta:
+        name = "Device"
+
+    @classmethod
+    def resolve_type(cls, instance, info):
+        return info.schema.get_type(getattr(instance, "_graphql_type", None) or "UnavailableDevice").graphene_type
+
+
+class DeviceResolvers:
+    """Resolvers of the Device interface's fields, mixed into every device type."""
+
+    @staticmethod
+    def resolve_id(device, info):
+        return device.pk
+
+    @staticmethod
+    def resolve_status(device, info):
+        return effective_status(device)
+
+    @staticmethod
+    def resolve_device_type(device, info):
+        return plain(device.device_type)
+
+    @staticmethod
+    def resolve_power_w(device, info):
+        return live_power(device)
+
+    @staticmethod
+    def resolve_last_simulated_at(device, info):
+        state = getattr(device, "state", None)
+        return state.simulated_at if state is not None else None
+
+
+class StorageInterface(graphene.Interface):
+    """A storage device: its capacity, level, requested mode and actual flow."""
+
+    capacity_wh = graphene.Float(required=True, description="Usable capacity (Wh).")
+    level_wh = graphene.Float(required=True, description="Stored energy now (Wh); an offline device at its last level.")
+    percentage = graphene.Float(required=True, description="Level as a percentage of capacity.")
+    mode = graphene.Field(StorageModeEnum, required=True, description="What the user asked the device to do.")
+    flow_w = graphene.Float(
+        required=True,
+        description="Power actually flowing now (W): + charging, - discharging, 0 when idle, full, empty or offline.",
+    )
+
+    class Meta:
+        name = "StorageDevice"
+
+
+class StorageResolvers(DeviceResolvers):
+    @staticmethod
+    def resolve_mode(device, info):
+        return plain(device.mode)
+
+    @staticmethod
+    def resolve_level_wh(device, info):
+        return device.level_wh or 0.0
+
+    @staticmethod
+    def resolve_flow_w(device, info):
+        state = getattr(device, "state", None)
+        if state is None or effective_status(device) != Status.ONLINE:
+            return 0.0
+        return state.flow_w
+
+
+class UnavailableDevice(DeviceResolvers, graphene.ObjectType):
+    """A device whose driver is not installed: its common fields only."""
+
+    class Meta:
+        interfaces = (DeviceInterface,)
+
+
+def kind_type(kind) -> type[graphene.ObjectType]:
+    """The GraphQL object type of one kind, from its declared fields."""
+    storage = kind.device_type == DeviceType.STORAGE
+    attrs = {}
+    for name in kind.fields:
+        if storage and name in STORAGE_FIELDS:
+            continue
+        scalar = scalar_for(kind, name)
+        if scalar is not None:
+            attrs[name] = graphene.Field(
+                scalar, required=not nullable(kind, name), description=description_of(kind, name)
+            )
+    meta = type(
+        "Meta",
+        (),
+        {
+            "name": kind.type_name,
+            "description": kind.description or kind.label,
+            "interfaces": (DeviceInterface, StorageInterface) if storage else (DeviceInterface,),
+        },
+    )
+    bases = (StorageResolvers if storage else DeviceResolvers, graphene.ObjectType)
+    return type(kind.type_name, bases, {"Meta": meta, **attrs})
+
+
+def kind_types(registry: Registry) -> dict[str, type[graphene.ObjectType]]:
+    return {key: kind_type(kind) for key, kind in registry.kinds.items()}
+
+
+def for_graphql(device):
+    """The device as its kind's model instance, tagged with its GraphQL type name."""
+    from hems.plugins import UnknownKind, registry
+
+    specific = device.specific
+    try:
+        kind = registry().kind(device.kind)
+    except UnknownKind:
+        kind = None
+    specific._graphql_type = kind.type_name if kind is not None and type(specific) is kind.model else None
+    return specific

@@ -1,0 +1,110 @@
+"""energyStats and energyHistory."""
+
+from __future__ import annotations
+
+import graphene
+from django.conf import settings
+from django.utils import timezone
+
+from hems.api.auth import login_required
+from hems.api.enums import IntervalEnum, plain
+from hems.api.errors import bad_input
+from hems.devices.models import Home
+from hems.energy.buckets import bucket_starts
+from hems.energy.stats import stats_from_database
+
+
+class StorageStats(graphene.ObjectType):
+    total_capacity_wh = graphene.Float(required=True, description="All storage, online or offline (Wh).")
+    current_level_wh = graphene.Float(required=True, description="Stored now; offline devices at their last level.")
+    percentage = graphene.Float(required=True, description="Level over capacity x 100; 0 without capacity.")
+
+    class Meta:
+        name = "StorageStats"
+
+
+class EnergyStats(graphene.ObjectType):
+    """The home's energy now (W), by the rules of the energy spec."""
+
+    current_production = graphene.Float(required=True)
+    current_consumption = graphene.Float(required=True)
+    current_storage = graphene.Field(StorageStats, required=True)
+    current_storage_flow = graphene.Float(
+        required=True, description="Net power into storage: + charging, - discharging."
+    )
+    net_grid_flow = graphene.Float(
+        required=True, description="consumption - production + storage flow: + importing, - exporting."
+    )
+    timestamp = graphene.DateTime(required=True, description="The instant these figures describe.")
+
+    class Meta:
+        name = "EnergyStats"
+
+
+class EnergyBucket(graphene.ObjectType):
+    """Energy over one bucket (Wh)."""
+
+    start = graphene.DateTime(required=True, description="Bucket start, in the home's time zone.")
+    production_wh = graphene.Float(required=True)
+    consumption_wh = graphene.Float(required=True)
+    storage_charge_wh = graphene.Float(required=True)
+    storage_discharge_wh = graphene.Float(required=True)
+    grid_import_wh = graphene.Float(required=True)
+    grid_export_wh = graphene.Float(required=True)
+
+    class Meta:
+        name = "EnergyBucket"
+
+
+def as_graphql(stats) -> EnergyStats:
+    return EnergyStats(
+        current_production=stats.current_production,
+        current_consumption=stats.current_consumption,
+        current_storage=StorageStats(
+            total_capacity_wh=stats.total_capacity_wh,
+            current_level_wh=stats.current_level_wh,
+            percentage=stats.percentage,
+        ),
+        current_storage_flow=stats.current_storage_flow,
+        net_grid_flow=stats.net_grid_flow,
+        timestamp=stats.timestamp,
+    )
+
+
+class EnergyQueries(graphene.ObjectType):
+    energy_stats = graphene.Field(EnergyStats, required=True, description="The caller's home energy now.")
+    energy_history = graphene.List(
+        graphene.NonNull(EnergyBucket),
+        required=True,
+        start=graphene.DateTime(required=True),
+        end=graphene.DateTime(required=True),
+        interval=IntervalEnum(required=True),
+        description="Energy per bucket over [start, end), buckets aligned in the home's time zone.",
+    )
+
+    @staticmethod
+    @login_required
+    def resolve_energy_stats(root, info, user):
+        return as_graphql(stats_from_database(user.pk, timezone.now()))
+
+    @staticmethod
+    @login_required
+    def resolve_energy_history(root, info, start, end, interval, user):
+        for name, value in (("start", start), ("end", end)):
+            if timezone.is_naive(value):
+                raise bad_input(f"{name} needs a time zone offset (e.g. 2026-06-21T00:00:00Z).", field=name)
+        if end <= start:
+            raise bad_input("end must be after start.", field="end")
+        zone = Home.of(user).zone
+        try:
+            starts = bucket_starts(start, end, plain(interval), zone, settings.HEMS_HISTORY_MAX_BUCKETS)
+        except ValueError as exc:
+            raise bad_input(f"{exc}; ask for a shorter range or a larger interval.", field="interval") from None
+        # Energy is recorded by the simulation tick; until then every bucket is zero.
+        return [
+            EnergyBucket(
+                start=bucket, production_wh=0.0, consumption_wh=0.0, storage_charge_wh=0.0,
+                storage_discharge_wh=0.0, grid_import_wh=0.0, grid_export_wh=0.0,
+            )
+            for bucket in starts
+        ]  # fmt: skip

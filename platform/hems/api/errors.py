@@ -1,0 +1,122 @@
+"""The API's error codes (see the GraphQL contract) and how errors become them."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
+from graphene.utils.str_converters import to_camel_case
+from graphql import GraphQLError, GraphQLSyntaxError
+from graphql_jwt.exceptions import JSONWebTokenError
+
+logger = logging.getLogger("hems.api")
+
+UNAUTHENTICATED = "UNAUTHENTICATED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+NOT_FOUND = "NOT_FOUND"
+INTERNAL = "INTERNAL"
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+BAD_REQUEST = "BAD_REQUEST"
+
+INTERNAL_MESSAGE = "Internal server error."
+
+
+def bad_input(message: str, field: str | None = None, errors: dict[str, list[str]] | None = None) -> GraphQLError:
+    extensions: dict = {"code": BAD_USER_INPUT}
+    if field:
+        extensions["field"] = field
+    if errors:
+        extensions["errors"] = errors
+    return GraphQLError(message, extensions=extensions)
+
+
+def not_found(what: str = "Device") -> GraphQLError:
+    return GraphQLError(f"{what} not found.", extensions={"code": NOT_FOUND})
+
+
+def unauthenticated(message: str = "Authentication required: send 'Authorization: Bearer <token>'.") -> GraphQLError:
+    return GraphQLError(message, extensions={"code": UNAUTHENTICATED})
+
+
+def from_validation_error(exc: ValidationError, prefix: str = "") -> GraphQLError:
+    """A model's ValidationError as BAD_USER_INPUT, its fields in GraphQL's names.
+
+    :param prefix: the input path of the fields (``"poolPump."`` for a kind's fields);
+        ``name`` and ``status`` are always top-level.
+    """
+    by_field: dict[str, list[str]] = {}
+    for name, messages in (
+        exc.message_dict.items() if hasattr(exc, "error_dict") else [(NON_FIELD_ERRORS, exc.messages)]
+    ):
+        if name == NON_FIELD_ERRORS:
+            key = ""
+        elif name in {"name", "status", "kind", "device_type"}:
+            key = to_camel_case(name)
+        else:
+            key = prefix + to_camel_case(name)
+        by_field.setdefault(key, []).extend(messages)
+    field = next((k for k in by_field if k), None)
+    first = by_field[field][0] if field else next(iter(by_field.values()))[0]
+    message = f"{field}: {first}" if field else first
+    return bad_input(message, field=field, errors={k or "_": v for k, v in by_field.items()})
+
+
+_VARIABLE_PATH = re.compile(r"at '([\w.\[\]]+)'")
+_REQUIRED_FIELD = re.compile(r"Field '(\w+)' of required type")
+_UNKNOWN_FIELD = re.compile(r"Field '(\w+)' is not defined by type")
+
+
+def _field_of(message: str) -> str | None:
+    for pattern in (_REQUIRED_FIELD, _UNKNOWN_FIELD):
+        match = pattern.search(message)
+        if match:
+            return match.group(1)
+    match = _VARIABLE_PATH.search(message)
+    if match:
+        return re.sub(r"\[\d+\]", "", match.group(1)).split(".")[-1]
+    return None
+
+
+def format_error(error: Exception) -> dict:
+    """Turn any error into the contract's shape: a message and ``extensions.code``.
+
+    Internal failures are logged with their traceback and answered without details.
+    """
+    if not isinstance(error, GraphQLError):
+        logger.error("unexpected error outside GraphQL execution", exc_info=error)
+        return {"message": INTERNAL_MESSAGE, "extensions": {"code": INTERNAL}}
+    formatted = error.formatted
+    extensions = dict(formatted.get("extensions") or {})
+    original = error.original_error
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    if "code" in extensions:
+        pass
+    elif isinstance(error, GraphQLSyntaxError) or isinstance(original, GraphQLSyntaxError):
+        extensions["code"] = PARSE_FAILED
+    elif error.message.startswith("Variable '$"):
+        extensions["code"] = BAD_USER_INPUT
+        field = _field_of(error.message)
+        if field:
+            extensions["field"] = field
+    elif not error.path:
+        # Refused before execution: the document does not fit the schema.
+        extensions["code"] = VALIDATION_FAILED
+    elif isinstance(original, GraphQLError) and "code" in (original.extensions or {}):
+        extensions.update(original.extensions)
+    elif isinstance(original, GraphQLError) and original.message.startswith("Argument '"):
+        extensions["code"] = BAD_USER_INPUT
+    elif isinstance(original, JSONWebTokenError):
+        extensions["code"] = UNAUTHENTICATED
+    elif isinstance(original, ObjectDoesNotExist):
+        extensions["code"] = NOT_FOUND
+        formatted["message"] = "Not found."
+    else:
+        logger.error("internal error while executing a GraphQL request", exc_info=original)
+        extensions = {"code": INTERNAL}
+        formatted["message"] = INTERNAL_MESSAGE
+    formatted["extensions"] = extensions
+    return formatted

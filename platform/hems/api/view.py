@@ -1,0 +1,60 @@
+"""The /graphql/ endpoint: JWT authentication, error codes, and request limits."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.conf import settings
+from django.http import HttpResponse
+from graphene.validation import DisableIntrospection, depth_limit_validator
+from graphene_django.views import GraphQLView
+from graphql import ExecutionResult, GraphQLError
+
+from hems.api.auth import authenticate
+from hems.api.errors import BAD_REQUEST, QUERY_TOO_COMPLEX, format_error
+from hems.api.limits import max_fields_rule
+
+logger = logging.getLogger("hems.api")
+
+
+def error_response(status: int, message: str, code: str) -> HttpResponse:
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    return HttpResponse(body, status=status, content_type="application/json")
+
+
+class HemsGraphQLView(GraphQLView):
+    """graphene-django's view with hems's authentication, errors and limits."""
+
+    def __init__(self, **kwargs):
+        rules = [
+            depth_limit_validator(max_depth=settings.HEMS_GRAPHQL_MAX_DEPTH),
+            max_fields_rule(settings.HEMS_GRAPHQL_MAX_FIELDS),
+        ]
+        if not settings.HEMS_GRAPHQL_INTROSPECTION:
+            rules.append(DisableIntrospection)
+        kwargs.setdefault("validation_rules", rules)
+        kwargs.setdefault("graphiql", settings.HEMS_GRAPHIQL)
+        super().__init__(**kwargs)
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "GET" and not self.graphiql:
+            return error_response(405, "Send GraphQL requests with POST.", BAD_REQUEST)
+        try:
+            authenticate(request)
+            return super().dispatch(request, *args, **kwargs)
+        except Exception as exc:
+            # Anything that escapes GraphQL execution (the database down while the
+            # token's user is looked up, say): a clear INTERNAL, no internals.
+            logger.error("request failed outside GraphQL execution", exc_info=exc)
+            return error_response(500, "Internal server error.", "INTERNAL")
+
+    def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
+        if query and len(query) > settings.HEMS_GRAPHQL_MAX_QUERY_LENGTH:
+            message = f"The query is longer than {settings.HEMS_GRAPHQL_MAX_QUERY_LENGTH} characters."
+            return ExecutionResult(errors=[GraphQLError(message, extensions={"code": QUERY_TOO_COMPLEX})])
+        return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+
+    @staticmethod
+    def format_error(error):
+        return format_error(error)

@@ -1,0 +1,1 @@
+"""Energy accounting: the stats formulas of the energy rules, for one home or many."""

@@ -1,0 +1,51 @@
+"""Calendar buckets of a home's history, in the home's time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+INTERVALS = ("hour", "day", "week", "month")
+
+
+def floor(instant: datetime, interval: str, zone: ZoneInfo) -> datetime:
+    """The start of the bucket holding ``instant`` (aware, in ``zone``)."""
+    local = instant.astimezone(zone)
+    if interval == "hour":
+        return local.replace(minute=0, second=0, microsecond=0)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    if interval == "week":
+        day -= timedelta(days=day.weekday())  # ISO weeks start on Monday
+    elif interval == "month":
+        day = day.replace(day=1)
+    return day.replace(tzinfo=zone)
+
+
+def following(start: datetime, interval: str, zone: ZoneInfo) -> datetime:
+    """The start of the next bucket: calendar arithmetic in local time, so a day
+    across a daylight-saving change lasts 23 or 25 hours."""
+    if interval == "hour":
+        # In UTC: every hour exists once, even where local clocks repeat or skip one.
+        return (start.astimezone(UTC) + timedelta(hours=1)).astimezone(zone)
+    naive = start.replace(tzinfo=None)
+    if interval == "day":
+        naive += timedelta(days=1)
+    elif interval == "week":
+        naive += timedelta(days=7)
+    else:
+        naive = naive.replace(year=naive.year + naive.month // 12, month=naive.month % 12 + 1)
+    return naive.replace(tzinfo=zone)
+
+
+def bucket_starts(start: datetime, end: datetime, interval: str, zone: ZoneInfo, limit: int) -> list[datetime]:
+    """Starts of the buckets overlapping ``[start, end)``; ValueError past ``limit``."""
+    if interval not in INTERVALS:
+        raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
+    starts = []
+    current = floor(start, interval, zone)
+    while current < end:
+        if len(starts) == limit:
+            raise ValueError(f"the range holds more than {limit} {interval} buckets")
+        starts.append(current)
+        current = following(current, interval, zone)
+    return starts
