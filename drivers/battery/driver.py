@@ -1,9 +1,8 @@
 """The battery driver's hooks: it registers the ``battery`` kind."""
 
-from hems.sdk import DeviceKind, DeviceType, hookimpl
-
 from drivers.battery.admin import BatteryAdmin
 from drivers.battery.models import Battery
+from hems.sdk import DeviceKind, DeviceType, hookimpl
 
 BATTERY = DeviceKind(
     key="battery",

@@ -1,9 +1,8 @@
 """The EV driver's hooks: it registers the ``electric_vehicle`` kind."""
 
-from hems.sdk import DeviceKind, DeviceType, hookimpl
-
 from drivers.ev.admin import ElectricVehicleAdmin
 from drivers.ev.models import ElectricVehicle
+from hems.sdk import DeviceKind, DeviceType, hookimpl
 
 ELECTRIC_VEHICLE = DeviceKind(
     key="electric_vehicle",

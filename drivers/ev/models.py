@@ -3,6 +3,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
 from hems.sdk import StorageDevice, StorageMode
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -1,9 +1,8 @@
 """The generator driver's hooks: it registers the ``generator`` kind."""
 
-from hems.sdk import DeviceKind, DeviceType, hookimpl
-
 from drivers.generator.admin import GeneratorAdmin
 from drivers.generator.models import Generator
+from hems.sdk import DeviceKind, DeviceType, hookimpl
 
 GENERATOR = DeviceKind(
     key="generator",

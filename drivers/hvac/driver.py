@@ -1,9 +1,8 @@
 """The hvac driver's hooks: it registers ``air_conditioner`` and ``heater``."""
 
-from hems.sdk import DeviceKind, DeviceType, hookimpl
-
 from drivers.hvac.admin import HvacAdmin
 from drivers.hvac.models import AirConditioner, Heater
+from hems.sdk import DeviceKind, DeviceType, hookimpl
 
 HVAC_FIELDS = ("rated_power_w", "min_modulation_w", "max_modulation_w", "setpoint_c")
 

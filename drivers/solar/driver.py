@@ -1,9 +1,8 @@
 """The solar driver's hooks: it registers the ``solar_panel`` kind."""
 
-from hems.sdk import DeviceKind, DeviceType, hookimpl
-
 from drivers.solar.admin import SolarPanelAdmin
 from drivers.solar.models import SolarPanel
+from hems.sdk import DeviceKind, DeviceType, hookimpl
 
 SOLAR_PANEL = DeviceKind(
     key="solar_panel",

@@ -67,6 +67,8 @@ def from_validation_error(exc: ValidationError, prefix: str = "") -> GraphQLErro
 _VARIABLE_PATH = re.compile(r"at '([\w.\[\]]+)'")
 _REQUIRED_FIELD = re.compile(r"Field '(\w+)' of required type")
 _UNKNOWN_FIELD = re.compile(r"Field '(\w+)' is not defined by type")
+_VARIABLE = re.compile(r"^Variable '\$(\w+)'")
+_ARGUMENT = re.compile(r"^Argument '(\w+)'")
 
 
 def _field_of(message: str) -> str | None:
@@ -77,6 +79,10 @@ def _field_of(message: str) -> str | None:
     match = _VARIABLE_PATH.search(message)
     if match:
         return re.sub(r"\[\d+\]", "", match.group(1)).split(".")[-1]
+    for pattern in (_VARIABLE, _ARGUMENT):
+        match = pattern.search(message)
+        if match:
+            return match.group(1)
     return None
 
 
@@ -109,6 +115,7 @@ def format_error(error: Exception) -> dict:
         extensions.update(original.extensions)
     elif isinstance(original, GraphQLError) and original.message.startswith("Argument '"):
         extensions["code"] = BAD_USER_INPUT
+        extensions["field"] = _field_of(original.message)
     elif isinstance(original, JSONWebTokenError):
         extensions["code"] = UNAUTHENTICATED
     elif isinstance(original, ObjectDoesNotExist):

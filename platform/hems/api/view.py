@@ -7,13 +7,13 @@ import logging
 
 from django.conf import settings
 from django.http import HttpResponse
-from graphene.validation import DisableIntrospection, depth_limit_validator
+from graphene.validation import DisableIntrospection
 from graphene_django.views import GraphQLView
-from graphql import ExecutionResult, GraphQLError
+from graphql import ExecutionResult, GraphQLError, specified_rules
 
 from hems.api.auth import authenticate
 from hems.api.errors import BAD_REQUEST, QUERY_TOO_COMPLEX, format_error
-from hems.api.limits import max_fields_rule
+from hems.api.limits import query_limits_rule
 
 logger = logging.getLogger("hems.api")
 
@@ -27,9 +27,10 @@ class HemsGraphQLView(GraphQLView):
     """graphene-django's view with hems's authentication, errors and limits."""
 
     def __init__(self, **kwargs):
+        # graphql-core replaces its standard rules with the ones given: keep them.
         rules = [
-            depth_limit_validator(max_depth=settings.HEMS_GRAPHQL_MAX_DEPTH),
-            max_fields_rule(settings.HEMS_GRAPHQL_MAX_FIELDS),
+            *specified_rules,
+            query_limits_rule(settings.HEMS_GRAPHQL_MAX_FIELDS, settings.HEMS_GRAPHQL_MAX_DEPTH),
         ]
         if not settings.HEMS_GRAPHQL_INTROSPECTION:
             rules.append(DisableIntrospection)
