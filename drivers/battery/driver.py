@@ -2,6 +2,7 @@
 
 from drivers.battery.admin import BatteryAdmin
 from drivers.battery.models import Battery
+from drivers.battery.simulate import simulate
 from hems.sdk import DeviceKind, DeviceType, hookimpl
 
 BATTERY = DeviceKind(
@@ -11,6 +12,7 @@ BATTERY = DeviceKind(
     model=Battery,
     fields=("capacity_wh", "level_wh", "max_charge_w", "max_discharge_w", "round_trip_efficiency", "mode"),
     admin=BatteryAdmin,
+    simulate=simulate,
     example={
         "capacity_wh": 13_500.0,
         "level_wh": 6_750.0,

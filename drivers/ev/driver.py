@@ -2,6 +2,7 @@
 
 from drivers.ev.admin import ElectricVehicleAdmin
 from drivers.ev.models import ElectricVehicle
+from drivers.ev.simulate import simulate
 from hems.sdk import DeviceKind, DeviceType, hookimpl
 
 ELECTRIC_VEHICLE = DeviceKind(
@@ -21,6 +22,7 @@ ELECTRIC_VEHICLE = DeviceKind(
         "drain_wh_per_hour",
     ),
     admin=ElectricVehicleAdmin,
+    simulate=simulate,
     charging_is_consumption=True,
     example={
         "capacity_wh": 75_000.0,

@@ -2,6 +2,7 @@
 
 from drivers.generator.admin import GeneratorAdmin
 from drivers.generator.models import Generator
+from drivers.generator.simulate import simulate
 from hems.sdk import DeviceKind, DeviceType, hookimpl
 
 GENERATOR = DeviceKind(
@@ -11,6 +12,7 @@ GENERATOR = DeviceKind(
     model=Generator,
     fields=("rated_output_w",),
     admin=GeneratorAdmin,
+    simulate=simulate,
     example={"rated_output_w": 3_000.0},
     description="A generator that runs near its rated output while online.",
 )

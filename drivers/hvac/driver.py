@@ -2,6 +2,7 @@
 
 from drivers.hvac.admin import HvacAdmin
 from drivers.hvac.models import AirConditioner, Heater
+from drivers.hvac.simulate import simulate_air_conditioner, simulate_heater
 from hems.sdk import DeviceKind, DeviceType, hookimpl
 
 HVAC_FIELDS = ("rated_power_w", "min_modulation_w", "max_modulation_w", "setpoint_c")
@@ -13,6 +14,7 @@ AIR_CONDITIONER = DeviceKind(
     model=AirConditioner,
     fields=HVAC_FIELDS,
     admin=HvacAdmin,
+    simulate=simulate_air_conditioner,
     example={"rated_power_w": 3_500.0, "min_modulation_w": 400.0, "max_modulation_w": 3_200.0, "setpoint_c": 24.0},
     description="An air conditioner: its draw follows the outdoor heat and the time of day.",
 )
@@ -24,6 +26,7 @@ HEATER = DeviceKind(
     model=Heater,
     fields=HVAC_FIELDS,
     admin=HvacAdmin,
+    simulate=simulate_heater,
     example={"rated_power_w": 2_000.0, "min_modulation_w": 500.0, "max_modulation_w": 2_000.0, "setpoint_c": 20.0},
     description="An electric heater or heat pump: its draw follows the outdoor cold and the time of day.",
 )

@@ -2,6 +2,7 @@
 
 from drivers.solar.admin import SolarPanelAdmin
 from drivers.solar.models import SolarPanel
+from drivers.solar.simulate import simulate
 from hems.sdk import DeviceKind, DeviceType, hookimpl
 
 SOLAR_PANEL = DeviceKind(
@@ -11,6 +12,7 @@ SOLAR_PANEL = DeviceKind(
     model=SolarPanel,
     fields=("rated_power_w", "area_m2", "tilt_deg", "azimuth_deg", "derate"),
     admin=SolarPanelAdmin,
+    simulate=simulate,
     example={"rated_power_w": 6_000.0, "tilt_deg": 30.0, "azimuth_deg": 180.0, "derate": 0.86},
     description="A photovoltaic array; it produces from the sun's position and the sky.",
 )

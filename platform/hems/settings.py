@@ -41,6 +41,27 @@ DATABASES = {
 }
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
+# Redis holds each home's latest stats (a cache: losing it loses nothing).
+HEMS_REDIS_PREFIX = os.environ.get("HEMS_REDIS_PREFIX", "hems:")
+
+# The tick: homes are processed in shards of consecutive owner ids, one task each.
+HEMS_TICK_HOMES_PER_SHARD = int(os.environ.get("HEMS_TICK_HOMES_PER_SHARD", "1000"))
+# A device simulated after a long pause integrates at most this many hours.
+HEMS_TICK_MAX_ELAPSED_HOURS = float(os.environ.get("HEMS_TICK_MAX_ELAPSED_HOURS", "2"))
+HEMS_HISTORY_RETENTION_DAYS = int(os.environ.get("HEMS_HISTORY_RETENTION_DAYS", "400"))
+
+# Celery: Redis as the broker, beat's schedule in the database (django-celery-beat).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_ACKS_LATE = True  # a shard whose worker dies is delivered again
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+
 # Drivers: discovered from the "hems.drivers" entry points, never listed by hand.
 HEMS_DISABLED_DRIVERS = frozenset(env_list("HEMS_DISABLED_DRIVERS"))
 HEMS_DRIVER_APPS = discovery.discover(HEMS_DISABLED_DRIVERS)
@@ -59,7 +80,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "graphene_django",
     "graphql_jwt.refresh_token",
+    "django_celery_beat",
     "hems.devices",
+    "hems.simulation",
     *HEMS_DRIVER_APPS,
 ]
 

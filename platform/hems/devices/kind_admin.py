@@ -25,9 +25,14 @@ class DeviceActions:
 
     def _set_status(self, request, queryset: QuerySet, status: str) -> None:
         # One UPDATE for the whole selection; live state is the tick's to write.
+        from hems.devices.signals import configuration_changed
+
+        owners = set(queryset.values_list("owner_id", flat=True))
         count = queryset.model.objects.filter(pk__in=queryset.values("pk")).update(
             status=status, updated_at=timezone.now()
         )
+        for owner_id in owners:
+            configuration_changed(owner_id)
         self.message_user(request, f"{count} device(s) set {status}.", messages.SUCCESS)
 
     @admin.action(description="Set selected devices online", permissions=["change"])

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from hems.hookspecs import Simulate, hookimpl
 from hems.sdk.apps import DriverAppConfig
 from hems.sdk.kinds import DeviceKind
+from hems.sdk.simulation import Batch, Homes, State, smooth_noise, uniform
+from hems.sdk.storage import integrate_flow
 from hems.sdk.types import DeviceType, Status, StorageMode
 
 API_VERSION = "1.0"
@@ -28,6 +30,12 @@ _LAZY = {
 
 __all__ = [
     "API_VERSION",
+    "Batch",
+    "Homes",
+    "State",
+    "integrate_flow",
+    "smooth_noise",
+    "uniform",
     "Device",
     "DeviceKind",
     "DeviceType",

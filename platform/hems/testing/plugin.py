@@ -2,7 +2,41 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hems_redis_prefix():
+    """Give the test run its own Redis key prefix, so runs never read each other's keys."""
+    from django.conf import settings
+
+    settings.HEMS_REDIS_PREFIX = f"hems-test-{os.getpid()}-{uuid.uuid4().hex[:8]}:"
+    yield settings.HEMS_REDIS_PREFIX
+    flush_redis_prefix(settings.HEMS_REDIS_PREFIX)
+
+
+@pytest.fixture(autouse=True)
+def hems_redis_clean(hems_redis_prefix):
+    """Each test starts with no cached stats (the database is rolled back; so is Redis)."""
+    yield
+    flush_redis_prefix(hems_redis_prefix)
+
+
+def flush_redis_prefix(prefix: str) -> None:
+    import redis
+
+    from hems.energy import cache
+
+    try:
+        client = cache.client()
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError:
+        pass  # tests that need Redis fail on their own
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from hems.api.auth import login_required
 from hems.api.enums import IntervalEnum, plain
 from hems.api.errors import bad_input
 from hems.devices.models import Home
+from hems.energy import cache
 from hems.energy.buckets import bucket_starts
-from hems.energy.stats import stats_from_database
+from hems.simulation import history
 
 
 class StorageStats(graphene.ObjectType):
@@ -85,7 +86,7 @@ class EnergyQueries(graphene.ObjectType):
     @staticmethod
     @login_required
     def resolve_energy_stats(root, info, user):
-        return as_graphql(stats_from_database(user.pk, timezone.now()))
+        return as_graphql(cache.stats_for(user.pk))
 
     @staticmethod
     @login_required
@@ -100,11 +101,6 @@ class EnergyQueries(graphene.ObjectType):
             starts = bucket_starts(start, end, plain(interval), zone, settings.HEMS_HISTORY_MAX_BUCKETS)
         except ValueError as exc:
             raise bad_input(f"{exc}; ask for a shorter range or a larger interval.", field="interval") from None
-        # Energy is recorded by the simulation tick; until then every bucket is zero.
-        return [
-            EnergyBucket(
-                start=bucket, production_wh=0.0, consumption_wh=0.0, storage_charge_wh=0.0,
-                storage_discharge_wh=0.0, grid_import_wh=0.0, grid_export_wh=0.0,
-            )
-            for bucket in starts
-        ]  # fmt: skip
+        recorded = history.buckets(user.pk, starts[0], end, plain(interval), zone)
+        empty = dict.fromkeys(history.ENERGY, 0.0)
+        return [EnergyBucket(start=bucket, **recorded.get(bucket, empty)) for bucket in starts]

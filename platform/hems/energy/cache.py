@@ -1,0 +1,115 @@
+"""Each home's latest energy stats in Redis, written by the tick, read by the API.
+
+Key layout (``HEMS_REDIS_PREFIX`` defaults to ``hems:``)::
+
+    {prefix}stats:{owner_id}   hash
+        current_production, current_consumption, total_capacity_wh,
+        current_level_wh, percentage, current_storage_flow, net_grid_flow
+                               floats (W, Wh, %)
+        timestamp              the tick's instant (seconds since the epoch)
+        loaded_at              when the figures' device configuration was read
+        config_at              when the home's devices last changed (set by mutations)
+
+The figures are stale when ``config_at > loaded_at``: a user changed a device after
+the tick read it. Redis is a cache: a missing or stale hash is recomputed from
+PostgreSQL and written back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from functools import cache
+
+import redis
+from django.conf import settings
+
+from hems.energy.stats import EnergyStats
+
+logger = logging.getLogger("hems.energy")
+
+FIELDS = (
+    "current_production", "current_consumption", "total_capacity_wh", "current_level_wh",
+    "percentage", "current_storage_flow", "net_grid_flow",
+)  # fmt: skip
+
+
+@cache
+def _client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=30)
+
+
+def client() -> redis.Redis:
+    return _client(settings.REDIS_URL)
+
+
+def key(owner_id: int) -> str:
+    return f"{settings.HEMS_REDIS_PREFIX}stats:{owner_id}"
+
+
+def encode(stats: EnergyStats, loaded_at: float) -> dict[str, float]:
+    values = {name: float(getattr(stats, name)) for name in FIELDS}
+    values["timestamp"] = stats.timestamp.timestamp()
+    values["loaded_at"] = loaded_at
+    return values
+
+
+def read(owner_id: int) -> EnergyStats | None:
+    """The cached stats, or None when missing, stale or Redis is unreachable."""
+    try:
+        raw = client().hgetall(key(owner_id))
+    except redis.RedisError as exc:
+        logger.warning("redis unreachable, energy stats from PostgreSQL: %s", exc)
+        return None
+    if not raw or b"timestamp" not in raw:
+        return None
+    values = {k.decode(): float(v) for k, v in raw.items()}
+    if values.get("config_at", 0.0) > values.get("loaded_at", 0.0):
+        return None
+    return EnergyStats(
+        **{name: values[name] for name in FIELDS}, timestamp=datetime.fromtimestamp(values["timestamp"], UTC)
+    )
+
+
+def write(owner_id: int, stats: EnergyStats, loaded_at: float) -> None:
+    try:
+        client().hset(key(owner_id), mapping=encode(stats, loaded_at))
+    except redis.RedisError as exc:
+        logger.warning("could not cache energy stats: %s", exc)
+
+
+def write_many(items: list[tuple[int, EnergyStats]], loaded_at: float, chunk: int = 2000) -> None:
+    """Write many homes' stats in pipelines (one round trip per ``chunk`` homes)."""
+    try:
+        pipe = client().pipeline(transaction=False)
+        for i, (owner_id, stats) in enumerate(items, 1):
+            pipe.hset(key(owner_id), mapping=encode(stats, loaded_at))
+            if i % chunk == 0:
+                pipe.execute()
+        pipe.execute()
+    except redis.RedisError as exc:
+        logger.warning("could not cache energy stats of %d homes: %s", len(items), exc)
+
+
+def config_changed(owner_id: int) -> None:
+    """A user changed their devices: figures read before now are stale."""
+    try:
+        client().hset(key(owner_id), "config_at", time.time())
+    except redis.RedisError as exc:
+        logger.warning("could not mark energy stats stale: %s", exc)
+
+
+def stats_for(owner_id: int) -> EnergyStats:
+    """energyStats: from Redis in one round trip, or recomputed from PostgreSQL."""
+    from django.utils import timezone
+
+    from hems.energy.stats import stats_from_database
+
+    cached = read(owner_id)
+    if cached is not None:
+        return cached
+    loaded_at = time.time()
+    stats = stats_from_database(owner_id, timezone.now())
+    write(owner_id, stats, loaded_at)
+    return stats

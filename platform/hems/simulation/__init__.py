@@ -1,0 +1,1 @@
+"""The simulation tick: every minute, every device, in shards of homes."""

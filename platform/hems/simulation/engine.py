@@ -1,0 +1,242 @@
+"""One tick over one shard, in memory: environment, drivers, balancing, totals.
+
+Pure: arrays in, arrays out, no database. ``hems.simulation.tick`` loads and writes
+around it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from hems.energy.stats import CONSUMPTION, PRODUCTION, STORAGE, TYPE_CODES, DeviceArrays, HomeTotals, home_totals
+from hems.sdk.simulation import Batch, Homes, State
+from hems.sdk.types import DeviceType, StorageMode
+from hems.simulation import environment
+from hems.simulation.loader import Homes as HomeRows
+from hems.simulation.loader import KindRows
+
+logger = logging.getLogger("hems.simulation")
+
+FIRST_TICK_H = 1 / 60
+
+
+@dataclass
+class KindResult:
+    rows: KindRows
+    due: np.ndarray  # bool: simulated by this tick (others were newer already)
+    state: State  # the new state of every device of the kind (unchanged where not due)
+    elapsed_h: np.ndarray
+
+
+@dataclass
+class ShardResult:
+    instant: datetime
+    owners: np.ndarray  # the homes with at least one device, sorted
+    totals: HomeTotals  # stats now, per home
+    energy: dict[str, np.ndarray]  # Wh over the tick, per home
+    period_start: np.ndarray  # seconds since the epoch, per home
+    kinds: list[KindResult]
+
+    @property
+    def devices(self) -> int:
+        return int(sum(int(k.due.sum()) for k in self.kinds))
+
+
+def environment_of(instant: datetime, homes: HomeRows) -> Homes:
+    """Clock, weather and sun per home (indexed like ``homes.owner``)."""
+    hour, weekday, day = environment.local_clock(instant, homes.time_zone)
+    cell = environment.weather_cell(homes.latitude, homes.longitude)
+    hours = instant.timestamp() / 3600.0
+    clouds = environment.cloud_cover(cell, hours)
+    temperature = environment.temperature(homes.latitude, hour, day, clouds, cell, hours)
+    zenith, azimuth = environment.sun_position(instant, homes.latitude, homes.longitude)
+    return Homes(
+        latitude=homes.latitude,
+        longitude=homes.longitude,
+        local_hour=hour,
+        weekday=weekday,
+        day_of_year=day,
+        temperature_c=temperature,
+        cloud_cover=clouds,
+        sun_zenith=zenith,
+        sun_azimuth=azimuth,
+        index=np.arange(len(homes.owner)),
+    )
+
+
+def kind_order(rows: KindRows) -> int:
+    """Non-dispatchable kinds first; storage that can balance the home (AUTO) last."""
+    if rows.kind.device_type != DeviceType.STORAGE:
+        return 0
+    return 2 if StorageMode.AUTO in getattr(rows.kind.model, "SUPPORTED_MODES", ()) else 1
+
+
+def checked(kind_key: str, state: State, n: int, storage: bool, capacity: np.ndarray) -> State:
+    """Hold a driver's output to the physical bounds, loudly."""
+    if len(state) != n:
+        raise ValueError(f"{kind_key}.simulate returned {len(state)} states for {n} devices")
+    power = np.nan_to_num(np.asarray(state.power_w, dtype=float))
+    if (power < 0).any():
+        logger.warning("%s.simulate returned negative power; clipped to 0", kind_key)
+    flow = np.nan_to_num(np.asarray(state.flow_w, dtype=float)) if storage else np.zeros(n)
+    level = np.clip(np.nan_to_num(state.level_wh), 0.0, capacity) if storage else np.full(n, np.nan)
+    return State(
+        available=np.asarray(state.available, dtype=bool),
+        power_w=np.maximum(power, 0.0),
+        flow_w=flow,
+        level_wh=level,
+        since=np.asarray(state.since, dtype=float),
+        aux=np.asarray(state.aux, dtype=float),
+    )
+
+
+def auto_demand(rows: KindRows, home: np.ndarray, residual_w: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Share each home's residual among its active AUTO devices, by their rate limit.
+
+    ``residual_w`` is the home's net grid flow so far (+ import): AUTO storage takes
+    the opposite, charging a surplus and covering a deficit.
+    """
+    n_homes = len(residual_w)
+    auto = active & (rows.config.get("mode", np.array([""] * len(rows))) == StorageMode.AUTO)
+    wanted = -residual_w[home]
+    weight = np.where(wanted > 0, rows.config["max_charge_w"], rows.config["max_discharge_w"])
+    weight = np.where(auto, np.nan_to_num(weight), 0.0)
+    total = np.bincount(home, weights=weight, minlength=n_homes)[home]
+    share = np.divide(weight, total, out=np.zeros(len(rows)), where=total > 0)
+    return np.where(auto, wanted * share, 0.0)
+
+
+def simulate_shard(instant: datetime, homes: HomeRows, kinds: list[KindRows], max_elapsed_h: float) -> ShardResult:
+    now = instant.timestamp()
+    env = environment_of(instant, homes)
+    n_homes = len(homes.owner)
+    results: list[KindResult] = []
+    # Running per-home totals of everything simulated so far, for AUTO storage.
+    devices_so_far: list[DeviceArrays] = []
+
+    for rows in sorted(kinds, key=kind_order):
+        n = len(rows)
+        kind = rows.kind
+        storage = kind.device_type == DeviceType.STORAGE
+        home = np.searchsorted(homes.owner, rows.owner)
+        due = ~(rows.simulated_at >= now)  # NaN (never simulated) is due
+        since_last = (now - rows.simulated_at) / 3600.0
+        elapsed = np.clip(np.where(np.isnan(since_last), FIRST_TICK_H, since_last), 0.0, max_elapsed_h)
+        capacity = np.nan_to_num(rows.capacity_wh) if storage else np.zeros(n)
+
+        demand = np.zeros(n)
+        if storage and kind_order(rows) == 2 and devices_so_far:
+            so_far = home_totals(concat(devices_so_far), n_homes)
+            demand = auto_demand(rows, home, so_far.net_grid, rows.online & due)
+        elif storage and kind_order(rows) == 2:
+            demand = auto_demand(rows, home, np.zeros(n_homes), rows.online & due)
+
+        new = rows.state.copy()
+        pick = np.flatnonzero(due & rows.online)
+        if len(pick):
+            batch = Batch(
+                instant=instant,
+                ids=rows.ids,
+                elapsed_h=elapsed,
+                config=rows.config,
+                state=rows.state,
+                homes=env.take(home),
+                demand_w=demand,
+            ).take(pick)
+            out = checked(kind.key, kind.simulate(batch), len(pick), storage, capacity[pick])
+            for name in ("available", "power_w", "flow_w", "level_wh", "since", "aux"):
+                getattr(new, name)[pick] = getattr(out, name)
+        # Offline (by the user) or already newer: no power, state otherwise kept.
+        idle = ~(due & rows.online)
+        new.power_w[idle] = 0.0
+        new.flow_w[idle] = 0.0
+        results.append(KindResult(rows=rows, due=due, state=new, elapsed_h=elapsed))
+        active = rows.online & new.available
+        devices_so_far.append(
+            DeviceArrays(
+                home=home,
+                device_type=np.full(n, TYPE_CODES[kind.device_type], dtype=np.int8),
+                online=active,
+                power_w=new.power_w,
+                flow_w=new.flow_w,
+                level_wh=np.nan_to_num(new.level_wh),
+                capacity_wh=capacity,
+                charging_is_consumption=np.full(n, kind.charging_is_consumption),
+            )
+        )
+
+    everything = concat(devices_so_far) if devices_so_far else None
+    totals = home_totals(everything, n_homes) if everything is not None else home_totals(concat([]), 0)
+    energy, period_start = energy_over_tick(results, devices_so_far, n_homes, now)
+    present = np.zeros(n_homes, dtype=bool)
+    for result in results:
+        present[np.searchsorted(homes.owner, result.rows.owner)] = True
+    return ShardResult(
+        instant=instant,
+        owners=homes.owner[present],
+        totals=HomeTotals(**{name: getattr(totals, name)[present] for name in HomeTotals.__dataclass_fields__}),
+        energy={name: values[present] for name, values in energy.items()},
+        period_start=period_start[present],
+        kinds=results,
+    )
+
+
+def concat(parts: list[DeviceArrays]) -> DeviceArrays:
+    if not parts:
+        empty = np.zeros(0)
+        return DeviceArrays(
+            np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int8), np.zeros(0, dtype=bool),
+            empty, empty, empty, empty, np.zeros(0, dtype=bool),
+        )  # fmt: skip
+    return DeviceArrays(
+        **{name: np.concatenate([getattr(p, name) for p in parts]) for name in DeviceArrays.__dataclass_fields__}
+    )
+
+
+def energy_over_tick(
+    results: list[KindResult], devices: list[DeviceArrays], n_homes: int, now: float
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Each home's energy over the span this tick covered (Wh), balanced by construction:
+    production + discharge + import = consumption + charge + export."""
+    production = np.zeros(n_homes)
+    consumption = np.zeros(n_homes)
+    charge = np.zeros(n_homes)
+    discharge = np.zeros(n_homes)
+    span_h = np.zeros(n_homes)
+    for result, arrays in zip(results, devices, strict=True):
+        hours = np.where(result.due, result.elapsed_h, 0.0)
+        on = arrays.online
+        power_wh = np.where(on, arrays.power_w, 0.0) * hours
+        flow_wh = np.where(on, arrays.flow_w, 0.0) * hours
+        home = arrays.home
+        code = arrays.device_type[0] if len(arrays.device_type) else None
+        if code == PRODUCTION:
+            production += np.bincount(home, weights=power_wh, minlength=n_homes)
+        elif code == CONSUMPTION:
+            consumption += np.bincount(home, weights=power_wh, minlength=n_homes)
+        elif code == STORAGE:
+            charging = np.maximum(flow_wh, 0.0)
+            as_load = charging * arrays.charging_is_consumption
+            consumption += np.bincount(home, weights=as_load, minlength=n_homes)
+            charge += np.bincount(home, weights=charging - as_load, minlength=n_homes)
+            discharge += np.bincount(home, weights=np.maximum(-flow_wh, 0.0), minlength=n_homes)
+        if len(home):
+            np.maximum.at(span_h, home, hours)
+    net = consumption + charge - production - discharge
+    energy = {
+        "production_wh": production,
+        "consumption_wh": consumption,
+        "storage_charge_wh": charge,
+        "storage_discharge_wh": discharge,
+        "grid_import_wh": np.maximum(net, 0.0),
+        "grid_export_wh": np.maximum(-net, 0.0),
+    }
+    period_start = np.round(now - np.where(span_h > 0, span_h, FIRST_TICK_H) * 3600.0)
+    return energy, period_start
+
+
+__all__ = ["ShardResult", "simulate_shard"]

@@ -1,0 +1,135 @@
+"""The home energy history: daily partitions, retention, and bucketed reads."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+
+logger = logging.getLogger("hems.simulation")
+
+TABLE = "hems_home_energy"
+COLUMNS = (
+    "owner_id", "period_start", "period_end", "production_wh", "consumption_wh",
+    "storage_charge_wh", "storage_discharge_wh", "grid_import_wh", "grid_export_wh",
+)  # fmt: skip
+ENERGY = COLUMNS[3:]
+
+CREATE_POSTGRES = f"""
+CREATE TABLE {TABLE} (
+    owner_id bigint NOT NULL,
+    period_start timestamptz NOT NULL,
+    period_end timestamptz NOT NULL,
+    production_wh double precision NOT NULL,
+    consumption_wh double precision NOT NULL,
+    storage_charge_wh double precision NOT NULL,
+    storage_discharge_wh double precision NOT NULL,
+    grid_import_wh double precision NOT NULL,
+    grid_export_wh double precision NOT NULL,
+    PRIMARY KEY (owner_id, period_start),
+    CHECK (period_end > period_start),
+    CHECK (production_wh >= 0 AND consumption_wh >= 0 AND storage_charge_wh >= 0
+           AND storage_discharge_wh >= 0 AND grid_import_wh >= 0 AND grid_export_wh >= 0)
+) PARTITION BY RANGE (period_start)
+"""
+CREATE_OTHER = (
+    CREATE_POSTGRES.replace("timestamptz", "timestamp").replace("double precision", "real").split(") PARTITION BY")[0]
+    + ")"
+)
+
+_known_partitions: set[str] = set()
+
+
+def partition_name(day: date) -> str:
+    return f"{TABLE}_{day:%Y%m%d}"
+
+
+def ensure_partitions(first: date, last: date) -> None:
+    """Create the daily partitions covering [first, last] that do not exist yet."""
+    if connection.vendor != "postgresql":
+        return
+    day = first
+    with connection.cursor() as cursor:
+        while day <= last:
+            name = partition_name(day)
+            if name not in _known_partitions:
+                following = day + timedelta(days=1)
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {TABLE} "
+                    f"FOR VALUES FROM ('{day.isoformat()} 00:00:00+00') TO ('{following.isoformat()} 00:00:00+00')"
+                )
+                _known_partitions.add(name)
+            day += timedelta(days=1)
+
+
+def drop_expired_partitions(today: date, retention_days: int | None = None) -> list[str]:
+    """Drop the daily partitions older than the retention; return their names."""
+    if connection.vendor != "postgresql":
+        return []
+    keep_from = today - timedelta(days=retention_days or settings.HEMS_HISTORY_RETENTION_DAYS)
+    dropped = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s",
+            [TABLE],
+        )
+        for (name,) in cursor.fetchall():
+            try:
+                day = datetime.strptime(name.rsplit("_", 1)[1], "%Y%m%d").date()
+            except ValueError:
+                continue
+            if day < keep_from:
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")
+                _known_partitions.discard(name)
+                dropped.append(name)
+    return dropped
+
+
+def forget_partitions() -> None:
+    """For tests that recreate the database: forget which partitions were seen."""
+    _known_partitions.clear()
+
+
+def buckets(owner_id: int, start: datetime, end: datetime, interval: str, zone: ZoneInfo) -> dict[datetime, dict]:
+    """Energy per bucket of the home's local calendar, keyed by bucket start (aware).
+
+    ``start`` must be a bucket start (floored by the caller). A tick counts in the
+    bucket holding the start of the span it covered, so a bucket's figures are
+    exactly the sum of its ticks.
+    """
+    if connection.vendor != "postgresql":
+        return _buckets_python(owner_id, start, end, interval, zone)
+    sums = ", ".join(f"sum({column})" for column in ENERGY)
+    sql = f"""
+        SELECT date_trunc(%s, period_start AT TIME ZONE %s) AS local_start, {sums}
+        FROM {TABLE}
+        WHERE owner_id = %s AND period_start >= %s AND period_start < %s
+        GROUP BY 1
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [interval, zone.key, owner_id, start, end])
+        rows = cursor.fetchall()
+    result = {}
+    for local_start, *values in rows:
+        result[local_start.replace(tzinfo=zone)] = dict(zip(ENERGY, values, strict=True))
+    return result
+
+
+def _buckets_python(owner_id, start, end, interval, zone):
+    from hems.energy.buckets import floor
+    from hems.simulation.models import HomeEnergy
+
+    result: dict[datetime, dict] = {}
+    rows = HomeEnergy.objects.filter(owner_id=owner_id, period_start__gte=start, period_start__lt=end).values_list(
+        "period_start", *ENERGY
+    )
+    for period_start, *values in rows:
+        key = floor(period_start, interval, zone)
+        bucket = result.setdefault(key, dict.fromkeys(ENERGY, 0.0))
+        for name, value in zip(ENERGY, values, strict=True):
+            bucket[name] += value
+    return result

@@ -1,0 +1,104 @@
+"""The tick: for one instant, every shard of homes, each applied exactly once.
+
+``run_shard`` is the unit of work of the Celery task and of ``manage.py simulate``
+alike: claim (instant, shard), load, simulate, write states and history in one
+transaction, then cache the stats in Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from hems.energy import cache
+from hems.plugins import registry
+from hems.simulation import engine, loader, writer
+
+logger = logging.getLogger("hems.simulation")
+
+
+@dataclass
+class ShardReport:
+    instant: datetime
+    shard: int
+    applied: bool
+    devices: int = 0
+    homes: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def minute_of(moment: datetime) -> datetime:
+    """The scheduled minute a moment belongs to (rounded: beat fires just after it)."""
+    moment = moment.astimezone(UTC)
+    return (moment + timedelta(seconds=30)).replace(second=0, microsecond=0)
+
+
+def shard_bounds(shard: int) -> tuple[int, int]:
+    size = settings.HEMS_TICK_HOMES_PER_SHARD
+    return shard * size, (shard + 1) * size
+
+
+def shard_count() -> int:
+    """Shards cover owner ids 0.. the largest user id, in fixed-size ranges."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(owner_id), 0) FROM hems_device")
+        (largest,) = cursor.fetchone()
+    return largest // settings.HEMS_TICK_HOMES_PER_SHARD + 1
+
+
+def claim(instant: datetime, shard: int) -> bool:
+    """Record (instant, shard) as applied; False if it already is. Inside the shard's
+    transaction: a crash before commit leaves it unclaimed for the retry."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO hems_tick_shard (instant, shard, devices, finished_at) VALUES (%s, %s, 0, now()) "
+            "ON CONFLICT (instant, shard) DO NOTHING RETURNING id",
+            [instant, shard],
+        )
+        return cursor.fetchone() is not None
+
+
+def run_shard(instant: datetime, shard: int) -> ShardReport:
+    """Apply the tick at ``instant`` to one shard of homes, once."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    lo, hi = shard_bounds(shard)
+    with transaction.atomic():
+        if not claim(instant, shard):
+            logger.info("tick %s shard %d already applied", instant.isoformat(), shard)
+            return ShardReport(instant, shard, applied=False)
+        loaded_at = time.time()
+        homes, kinds = loader.load_shard(registry(), lo, hi)
+        timings["load"] = time.perf_counter() - started
+        mark = time.perf_counter()
+        result = engine.simulate_shard(instant, homes, kinds, settings.HEMS_TICK_MAX_ELAPSED_HOURS)
+        timings["simulate"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        written = writer.write_states(result)
+        timings["write_db"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        writer.write_history(result)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE hems_tick_shard SET devices = %s, finished_at = now() WHERE instant = %s AND shard = %s",
+                [written, instant, shard],
+            )
+        timings["history"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    cache.write_many(
+        [(int(owner), result.totals.stats(i, instant)) for i, owner in enumerate(result.owners)], loaded_at
+    )
+    timings["write_redis"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - started
+    return ShardReport(instant, shard, applied=True, devices=written, homes=len(result.owners), seconds=timings)
+
+
+def run_tick(instant: datetime) -> list[ShardReport]:
+    """Every shard, one after the other, in this process (``manage.py simulate``)."""
+    instant = minute_of(instant)
+    return [run_shard(instant, shard) for shard in range(shard_count())]

@@ -1,0 +1,146 @@
+"""Write a shard's results: states in bulk (binary COPY, one UPDATE), history rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+from django.db import connection
+
+from hems.simulation import history
+from hems.simulation.engine import ShardResult
+from hems.simulation.pgcopy import copy_in
+
+STAGING = "hems_tick_states"
+
+CREATE_STAGING = f"""
+CREATE TEMP TABLE IF NOT EXISTS {STAGING} (
+    device_id bigint, available boolean, power_w float8, flow_w float8,
+    level_wh float8, since float8, aux float8
+) ON COMMIT DELETE ROWS
+"""
+
+# Only rows not already at or past this instant: a late or repeated tick changes
+# nothing. The level is clipped against the capacity in the row itself, which a
+# user may have just lowered.
+APPLY = f"""
+UPDATE hems_device_state s SET
+    available = t.available,
+    power_w = t.power_w,
+    flow_w = t.flow_w,
+    level_wh = CASE WHEN s.capacity_wh IS NULL THEN NULL ELSE LEAST(GREATEST(t.level_wh, 0), s.capacity_wh) END,
+    since = CASE WHEN t.since = 'NaN' THEN NULL ELSE to_timestamp(t.since) END,
+    aux = NULLIF(t.aux, 'NaN'),
+    simulated_at = %s
+FROM {STAGING} t
+WHERE s.device_id = t.device_id AND (s.simulated_at IS NULL OR s.simulated_at < %s)
+"""
+
+
+def write_states(result: ShardResult) -> int:
+    """Rewrite the state row of every device the tick simulated; returns the count."""
+    parts = [(k.rows.ids[k.due], k.state.take(k.due)) for k in result.kinds if k.due.any()]
+    if not parts:
+        return 0
+    ids = np.concatenate([ids for ids, _ in parts])
+
+    def column(name):
+        return np.concatenate([getattr(state, name) for _, state in parts])
+
+    if connection.vendor != "postgresql":
+        return _write_states_portable(result.instant, ids, column)
+    with connection.cursor() as cursor:
+        cursor.execute(CREATE_STAGING)
+        copy_in(
+            cursor,
+            STAGING,
+            [
+                ("device_id", "int8", ids),
+                ("available", "bool", column("available")),
+                ("power_w", "float8", column("power_w")),
+                ("flow_w", "float8", column("flow_w")),
+                ("level_wh", "float8", column("level_wh")),
+                ("since", "float8", column("since")),
+                ("aux", "float8", column("aux")),
+            ],
+        )
+        cursor.execute(APPLY, [result.instant, result.instant])
+        updated = cursor.rowcount
+        cursor.execute(f"TRUNCATE {STAGING}")
+    return updated
+
+
+def _write_states_portable(instant, ids, column) -> int:
+    """The same update for databases without COPY (the embedded SQLite mode)."""
+    from django.db.models import Q
+
+    from hems.devices.models import DeviceState
+
+    values = {name: column(name) for name in ("available", "power_w", "flow_w", "level_wh", "since", "aux")}
+    states = {s.pk: s for s in DeviceState.objects.filter(pk__in=ids.tolist()).filter(
+        Q(simulated_at__isnull=True) | Q(simulated_at__lt=instant)
+    )}  # fmt: skip
+    for i, pk in enumerate(ids.tolist()):
+        state = states.get(pk)
+        if state is None:
+            continue
+        state.available = bool(values["available"][i])
+        state.power_w = float(values["power_w"][i])
+        state.flow_w = float(values["flow_w"][i])
+        if state.capacity_wh is not None:
+            state.level_wh = float(min(max(values["level_wh"][i], 0.0), state.capacity_wh))
+        since = values["since"][i]
+        state.since = None if np.isnan(since) else datetime.fromtimestamp(since, UTC)
+        state.aux = None if np.isnan(values["aux"][i]) else float(values["aux"][i])
+        state.simulated_at = instant
+    fields = ["available", "power_w", "flow_w", "level_wh", "since", "aux", "simulated_at"]
+    DeviceState.objects.bulk_update(list(states.values()), fields, batch_size=500)
+    return len(states)
+
+
+def write_history(result: ShardResult) -> int:
+    """One row per home for the span this tick covered."""
+    if not len(result.owners):
+        return 0
+    starts = result.period_start
+    first = datetime.fromtimestamp(float(starts.min()), UTC).date()
+    last = datetime.fromtimestamp(float(starts.max()), UTC).date()
+    history.ensure_partitions(first, last)
+    if connection.vendor != "postgresql":
+        from hems.simulation.models import HomeEnergy
+
+        HomeEnergy.objects.bulk_create(
+            [
+                HomeEnergy(
+                    owner_id=int(owner),
+                    period_start=datetime.fromtimestamp(float(starts[i]), UTC),
+                    period_end=result.instant,
+                    **{name: float(result.energy[name][i]) for name in history.ENERGY},
+                )
+                for i, owner in enumerate(result.owners)
+            ]
+        )
+        return len(result.owners)
+    end = np.full(len(result.owners), result.instant.timestamp())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS hems_tick_energy "
+            "(owner_id bigint, period_start float8, period_end float8, "
+            + ", ".join(f"{name} float8" for name in history.ENERGY)
+            + ") ON COMMIT DELETE ROWS"
+        )
+        copy_in(
+            cursor,
+            "hems_tick_energy",
+            [("owner_id", "int8", result.owners), ("period_start", "float8", starts), ("period_end", "float8", end)]
+            + [(name, "float8", result.energy[name]) for name in history.ENERGY],
+        )
+        names = ", ".join(history.ENERGY)
+        cursor.execute(
+            f"INSERT INTO {history.TABLE} (owner_id, period_start, period_end, {names}) "
+            f"SELECT owner_id, to_timestamp(period_start), to_timestamp(period_end), {names} FROM hems_tick_energy "
+            "ON CONFLICT DO NOTHING"
+        )
+        written = cursor.rowcount
+        cursor.execute("TRUNCATE hems_tick_energy")
+    return written
