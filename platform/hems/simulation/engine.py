@@ -172,9 +172,10 @@ def simulate_shard(instant: datetime, homes: HomeRows, kinds: list[KindRows], ma
     everything = concat(devices_so_far) if devices_so_far else None
     totals = home_totals(everything, n_homes) if everything is not None else home_totals(concat([]), 0)
     energy, period_start = energy_over_tick(results, devices_so_far, n_homes, now)
+    # Homes this tick moved forward (a late or repeated tick moves none).
     present = np.zeros(n_homes, dtype=bool)
     for result in results:
-        present[np.searchsorted(homes.owner, result.rows.owner)] = True
+        present[np.searchsorted(homes.owner, result.rows.owner[result.due])] = True
     return ShardResult(
         instant=instant,
         owners=homes.owner[present],

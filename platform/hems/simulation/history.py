@@ -40,29 +40,32 @@ CREATE_OTHER = (
     + ")"
 )
 
-_known_partitions: set[str] = set()
-
-
 def partition_name(day: date) -> str:
     return f"{TABLE}_{day:%Y%m%d}"
 
 
 def ensure_partitions(first: date, last: date) -> None:
-    """Create the daily partitions covering [first, last] that do not exist yet."""
+    """Create the daily partitions covering [first, last] that do not exist yet.
+
+    Asks the catalogue each time (one cheap query per day) rather than remembering:
+    a rolled-back transaction takes its partitions with it.
+    """
     if connection.vendor != "postgresql":
         return
-    day = first
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     with connection.cursor() as cursor:
-        while day <= last:
-            name = partition_name(day)
-            if name not in _known_partitions:
+        cursor.execute(
+            "SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NULL",
+            [[partition_name(day) for day in days]],
+        )
+        missing = {row[0] for row in cursor.fetchall()}
+        for day in days:
+            if partition_name(day) in missing:
                 following = day + timedelta(days=1)
                 cursor.execute(
-                    f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {TABLE} "
+                    f"CREATE TABLE IF NOT EXISTS {partition_name(day)} PARTITION OF {TABLE} "
                     f"FOR VALUES FROM ('{day.isoformat()} 00:00:00+00') TO ('{following.isoformat()} 00:00:00+00')"
                 )
-                _known_partitions.add(name)
-            day += timedelta(days=1)
 
 
 def drop_expired_partitions(today: date, retention_days: int | None = None) -> list[str]:
@@ -84,14 +87,8 @@ def drop_expired_partitions(today: date, retention_days: int | None = None) -> l
                 continue
             if day < keep_from:
                 cursor.execute(f"DROP TABLE IF EXISTS {name}")
-                _known_partitions.discard(name)
                 dropped.append(name)
     return dropped
-
-
-def forget_partitions() -> None:
-    """For tests that recreate the database: forget which partitions were seen."""
-    _known_partitions.clear()
 
 
 def buckets(owner_id: int, start: datetime, end: datetime, interval: str, zone: ZoneInfo) -> dict[datetime, dict]:

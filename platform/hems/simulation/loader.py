@@ -15,13 +15,22 @@ from hems.plugins import Registry
 from hems.sdk.kinds import DeviceKind
 from hems.sdk.simulation import State
 from hems.sdk.types import DeviceType
+from hems.simulation.pgcopy import copy_out
 
-STATE_COLUMNS = (
-    "d.id", "d.owner_id", "d.status = 'online'", "s.available", "s.power_w", "s.flow_w",
-    "COALESCE(s.level_wh, 'NaN')", "COALESCE(s.capacity_wh, 'NaN')",
-    "COALESCE(EXTRACT(EPOCH FROM s.since)::float8, 'NaN')", "COALESCE(s.aux, 'NaN')",
-    "COALESCE(EXTRACT(EPOCH FROM s.simulated_at)::float8, 'NaN')",
-)  # fmt: skip
+# (SQL expression, binary COPY type) of the common columns, none of them NULL.
+STATE_COLUMNS = [
+    ("id", "d.id::int8", "int8"),
+    ("owner", "d.owner_id::int8", "int8"),
+    ("online", "d.status = 'online'", "bool"),
+    ("available", "s.available", "bool"),
+    ("power_w", "s.power_w", "float8"),
+    ("flow_w", "s.flow_w", "float8"),
+    ("level_wh", "COALESCE(s.level_wh, 'NaN')", "float8"),
+    ("capacity_wh", "COALESCE(s.capacity_wh, 'NaN')", "float8"),
+    ("since", "COALESCE(EXTRACT(EPOCH FROM s.since)::float8, 'NaN')", "float8"),
+    ("aux", "COALESCE(s.aux, 'NaN')", "float8"),
+    ("simulated_at", "COALESCE(EXTRACT(EPOCH FROM s.simulated_at)::float8, 'NaN')", "float8"),
+]
 
 
 @dataclass
@@ -47,22 +56,45 @@ class KindRows:
         return len(self.ids)
 
 
-def _config_column(kind: DeviceKind, name: str) -> tuple[str, str] | None:
-    """(SQL expression, array kind) for one of a kind's attributes, or None."""
-    try:
-        field = kind.model._meta.get_field(name)
-    except Exception:
-        return None  # a property such as level_wh: the state carries it
-    column = f"k.{connection.ops.quote_name(field.column)}"
-    if isinstance(field, models.BooleanField):
-        return f"COALESCE({column}, false)", "bool"
-    if isinstance(field, models.TimeField):
-        return f"COALESCE(EXTRACT(EPOCH FROM {column})::float8 / 3600.0, 'NaN')", "float"
-    if isinstance(field, (models.DateTimeField, models.DateField)):
-        return f"COALESCE(EXTRACT(EPOCH FROM {column})::float8, 'NaN')", "float"
-    if isinstance(field, (models.FloatField, models.IntegerField, models.DecimalField)):
-        return f"COALESCE({column}::float8, 'NaN')", "float"
-    return f"COALESCE({column}::text, '')", "str"
+@dataclass
+class ConfigColumn:
+    """How one attribute travels: an SQL expression of fixed width, and how to decode it."""
+
+    name: str
+    sql: str
+    pg_type: str
+    labels: list[str] | None = None  # text: code i means labels[i]
+
+
+def config_columns(kind: DeviceKind, frm: str, lo: int, hi: int) -> list[ConfigColumn]:
+    """The kind's attributes as fixed-width columns: numbers as float8 (NaN for NULL),
+    booleans, times of day as float8 hours, text as a code into a list of labels
+    (the choices, or the distinct values found in the shard)."""
+    result = []
+    for name in kind.fields:
+        try:
+            field = kind.model._meta.get_field(name)
+        except Exception:
+            continue  # a property such as level_wh: the state carries it
+        column = f"k.{connection.ops.quote_name(field.column)}"
+        if isinstance(field, models.BooleanField):
+            result.append(ConfigColumn(name, f"COALESCE({column}, false)", "bool"))
+        elif isinstance(field, models.TimeField):
+            result.append(ConfigColumn(name, f"COALESCE(EXTRACT(EPOCH FROM {column})::float8 / 3600.0::float8, 'NaN')", "float8"))
+        elif isinstance(field, (models.DateTimeField, models.DateField)):
+            result.append(ConfigColumn(name, f"COALESCE(EXTRACT(EPOCH FROM {column})::float8, 'NaN')", "float8"))
+        elif isinstance(field, (models.FloatField, models.IntegerField, models.DecimalField)):
+            result.append(ConfigColumn(name, f"COALESCE({column}::float8, 'NaN')", "float8"))
+        else:
+            if field.choices:
+                labels = [str(value) for value, _ in field.flatchoices]
+            else:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT DISTINCT COALESCE({column}::text, '') {frm}", [lo, hi])
+                    labels = sorted(row[0] for row in cursor.fetchall())
+            # Text outside the labels (not possible through validation) decodes as "".
+            result.append(ConfigColumn(name, column, "int4", labels=["", *labels]))
+    return result
 
 
 def load_homes(lo: int, hi: int, owners: np.ndarray) -> Homes:
@@ -96,54 +128,62 @@ def load_homes(lo: int, hi: int, owners: np.ndarray) -> Homes:
 
 
 def load_kind(kind: DeviceKind, lo: int, hi: int) -> KindRows:
+    """The shard's devices of one kind with their state and attributes, by binary COPY:
+    one query (two with a free-text attribute), decoded without a loop over rows."""
     model = kind.model
     table = connection.ops.quote_name(model._meta.db_table)
     pointer = connection.ops.quote_name(model._meta.pk.column)
-    config = [(name, _config_column(kind, name)) for name in kind.fields]
-    config = [(name, spec) for name, spec in config if spec is not None]
-    select = ", ".join([*STATE_COLUMNS, *(spec[0] for _, spec in config)])
-    sql = (
-        f"SELECT {select} FROM {table} k "
-        f"JOIN hems_device d ON d.id = k.{pointer} "
-        "JOIN hems_device_state s ON s.device_id = d.id "
-        "WHERE d.owner_id >= %s AND d.owner_id < %s ORDER BY d.id"
+    frm = (
+        f"FROM {table} k JOIN hems_device d ON d.id = k.{pointer} "
+        "JOIN hems_device_state s ON s.device_id = d.id WHERE d.owner_id >= %s AND d.owner_id < %s"
     )
+    config = config_columns(kind, frm, lo, hi)
+    expressions = [sql for _, sql, _ in STATE_COLUMNS]
+    for column in config:
+        if column.labels is None:
+            expressions.append(column.sql)
+        else:
+            labels = ", ".join(quote(label) for label in column.labels[1:])
+            expressions.append(f"COALESCE(array_position(ARRAY[{labels}]::text[], {column.sql}::text), 0)")
+    query = f"SELECT {', '.join(expressions)} {frm % (int(lo), int(hi))} ORDER BY d.id"
+    layout = [(name, pg_type) for name, _, pg_type in STATE_COLUMNS] + [(f"c_{c.name}", c.pg_type) for c in config]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [lo, hi])
-        rows = cursor.fetchall()
-    width = len(STATE_COLUMNS) + len(config)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * width
+        rows = copy_out(cursor, query, layout)
 
-    def floats(i):
-        return np.array(columns[i], dtype=float)
+    def native(name, dtype=float):
+        return np.ascontiguousarray(rows[name], dtype=dtype)
 
     arrays = {}
-    for offset, (name, (_, kind_of)) in enumerate(config):
-        values = columns[len(STATE_COLUMNS) + offset]
-        arrays[name] = (
-            np.array(values, dtype=bool) if kind_of == "bool"
-            else np.array(values, dtype=float) if kind_of == "float"
-            else np.array(values, dtype=str) if len(values) else np.array([], dtype=str)
-        )  # fmt: skip
+    for column in config:
+        if column.labels is None:
+            arrays[column.name] = native(f"c_{column.name}", bool if column.pg_type == "bool" else float)
+        else:
+            arrays[column.name] = np.array(column.labels, dtype=str)[native(f"c_{column.name}", np.int64)]
+    n = len(rows)
     storage = kind.device_type == DeviceType.STORAGE
     state = State(
-        available=np.array(columns[3], dtype=bool),
-        power_w=floats(4),
-        flow_w=floats(5),
-        level_wh=floats(6) if storage else np.full(len(rows), np.nan),
-        since=floats(8),
-        aux=floats(9),
+        available=native("available", bool),
+        power_w=native("power_w"),
+        flow_w=native("flow_w"),
+        level_wh=native("level_wh") if storage else np.full(n, np.nan),
+        since=native("since"),
+        aux=native("aux"),
     )
     return KindRows(
         kind=kind,
-        ids=np.array(columns[0], dtype=np.int64),
-        owner=np.array(columns[1], dtype=np.int64),
-        online=np.array(columns[2], dtype=bool),
+        ids=native("id", np.int64),
+        owner=native("owner", np.int64),
+        online=native("online", bool),
         state=state,
-        capacity_wh=floats(7),
-        simulated_at=floats(10),
+        capacity_wh=native("capacity_wh"),
+        simulated_at=native("simulated_at"),
         config=arrays,
     )
+
+
+def quote(text: str) -> str:
+    """An SQL string literal (labels come from the database or the model's choices)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def load_shard(registry: Registry, lo: int, hi: int) -> tuple[Homes, list[KindRows]]:

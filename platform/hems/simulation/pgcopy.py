@@ -33,3 +33,25 @@ def copy_in(cursor, table: str, columns: list[tuple[str, str, np.ndarray]]) -> N
     names = ", ".join(name for name, _, _ in columns)
     with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.write(encode(columns))
+
+
+def decode(data: bytes, columns: list[tuple[str, str]]) -> np.ndarray:
+    """Rows of a binary COPY ``TO STDOUT`` whose columns are all fixed-width and NOT
+    NULL, as a structured array (fields named as given, in native byte order)."""
+    layout = [("count", ">i2")]
+    for name, pg_type in columns:
+        layout += [(f"{name}_len", ">i4"), (name, WIDTH[pg_type][0])]
+    dtype = np.dtype(layout)
+    body = len(data) - len(HEADER) - len(TRAILER)
+    if body < 0 or body % dtype.itemsize:
+        raise ValueError("unexpected binary COPY payload (a NULL or variable-width column?)")
+    return np.frombuffer(data, dtype=dtype, offset=len(HEADER), count=body // dtype.itemsize)
+
+
+def copy_out(cursor, query: str, columns: list[tuple[str, str]]) -> np.ndarray:
+    """Run ``COPY (query) TO STDOUT`` in binary and decode it (see :func:`decode`)."""
+    with cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)") as copy:
+        data = b"".join(bytes(chunk) for chunk in copy)
+    if not data:
+        return decode(HEADER + TRAILER, columns)
+    return decode(data, columns)

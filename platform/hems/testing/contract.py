@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, time
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, time, timedelta
 from io import StringIO
 from typing import Any, ClassVar
 
+import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -20,6 +21,10 @@ from hems.plugins import registry
 from hems.sdk import DeviceType, DriverAppConfig
 from hems.sdk.types import Status
 from hems.testing.api import kind_fragment, kind_input
+from hems.testing.simulation import make_batch, run_day
+
+SUMMER_DAY = datetime(2026, 6, 22, 0, 0, tzinfo=UTC)  # a Monday
+WINTER_DAY = datetime(2026, 1, 12, 0, 0, tzinfo=UTC)  # a Monday
 
 CREATE = """
 mutation Create($input: CreateDeviceInput!) {
@@ -230,3 +235,73 @@ class DriverContract:
         reloaded = registry().kind(kind_key).model.objects.get(pk=device.pk)
         for name, value in self.valid[kind_key].items():
             assert getattr(reloaded, name) == value, f"{name} changed although the update did not name it"
+
+    # -- simulation ------------------------------------------------------------
+
+    def _attributes(self, kind_key):
+        return [dict(self.valid[kind_key]), dict(registry().kind(kind_key).example)]
+
+    def test_simulate_handles_an_empty_batch(self, kind_key):
+        kind = registry().kind(kind_key)
+        assert kind.simulate is not None, "a kind needs its batch physics (DeviceKind.simulate)"
+        assert len(kind.simulate(make_batch(kind_key, SUMMER_DAY, []))) == 0
+
+    def test_simulation_stays_within_physical_bounds_over_a_day(self, kind_key):
+        kind = registry().kind(kind_key)
+        attributes = self._attributes(kind_key)
+        storage = kind.device_type == DeviceType.STORAGE
+        for start in (SUMMER_DAY, WINTER_DAY):
+            for instant, state in run_day(kind_key, attributes, start):
+                assert np.isfinite(state.power_w).all() and (state.power_w >= 0).all(), instant
+                if storage:
+                    capacity = np.array([a["capacity_wh"] for a in attributes])
+                    max_in = np.array([a["max_charge_w"] for a in attributes])
+                    max_out = np.array([a["max_discharge_w"] for a in attributes])
+                    assert ((state.level_wh >= 0) & (state.level_wh <= capacity + 1e-6)).all(), instant
+                    assert (state.flow_w <= max_in + 1e-6).all() and (-state.flow_w <= max_out + 1e-6).all(), instant
+                    assert np.allclose(state.power_w, np.abs(state.flow_w)), instant
+
+    def test_simulation_is_deterministic(self, kind_key):
+        simulate = registry().kind(kind_key).simulate
+        batch = make_batch(kind_key, SUMMER_DAY + timedelta(hours=12), self._attributes(kind_key))
+        first, second = simulate(batch), simulate(batch)
+        for f in fields(first):
+            assert np.array_equal(getattr(first, f.name), getattr(second, f.name), equal_nan=True), f.name
+
+    def test_a_batch_gives_what_each_device_gives_alone(self, kind_key):
+        simulate = registry().kind(kind_key).simulate
+        attributes = self._attributes(kind_key)
+        for hour in (3, 9, 13, 19):
+            instant = SUMMER_DAY + timedelta(hours=hour, minutes=17)
+            together = simulate(make_batch(kind_key, instant, attributes, ids=[11, 12]))
+            for i, (device_id, attrs) in enumerate(zip([11, 12], attributes, strict=True)):
+                alone = simulate(make_batch(kind_key, instant, [attrs], ids=[device_id]))
+                for f in fields(alone):
+                    mine = getattr(together, f.name)[i : i + 1]
+                    assert np.allclose(mine, getattr(alone, f.name), equal_nan=True), (hour, f.name)
+
+    def test_simulate_does_no_queries(self, kind_key, django_assert_num_queries):
+        simulate = registry().kind(kind_key).simulate
+        batch = make_batch(kind_key, SUMMER_DAY + timedelta(hours=12), self._attributes(kind_key))
+        with django_assert_num_queries(0):
+            simulate(batch)
+
+    def test_the_ticks_queries_do_not_grow_with_devices(self, kind_key, user):
+        from hems.simulation.tick import run_shard
+
+        def tick_queries(minute):
+            with CaptureQueriesContext(connection) as queries:
+                report = run_shard(SUMMER_DAY + timedelta(hours=12, minutes=minute), 0)
+            assert report.applied
+            return len(queries), report.devices
+
+        device = build(kind_key, user, self.valid[kind_key], name="first")
+        device.full_clean()
+        device.save()
+        tick_queries(-1)  # warm up: the day's history partition is created once
+        one = tick_queries(0)
+        for i in range(199):
+            build(kind_key, user, self.valid[kind_key], name=f"more {i}").save()
+        many = tick_queries(1)
+        assert (one[1], many[1]) == (1, 200)
+        assert one[0] == many[0], "the tick must load and write in a constant number of queries"
