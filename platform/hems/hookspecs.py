@@ -75,10 +75,18 @@ class Simulate(Protocol):
     Must not: query the database, call the network, read the wall clock or write
     files. Everything it may use is in the batch.
 
-    :param batch: the devices, their configuration and last state as arrays, their
-        homes (location and local time), the elapsed hours per device and the tick's
-        instant (the scheduled minute, UTC).
-    :returns: the new state arrays for the same devices, in the same order.
+    :param batch: a :class:`hems.sdk.Batch`: the devices' ids, their attributes
+        (``batch.config``, one array per declared field), their last state, their
+        homes (location, local clock, weather, the sun), the elapsed hours per device,
+        the tick's instant (the scheduled minute, UTC) and, for storage kinds with an
+        AUTO mode, the flow that would balance each home (``batch.demand_w``).
+        ``batch.uniform(salt)`` gives seeded random numbers.
+    :returns: a :class:`hems.sdk.State` for the same devices, in the same order.
+        Storage kinds integrate levels with :func:`hems.sdk.integrate_flow`.
+
+    The core then clips the result to physical bounds (and says so in the log),
+    zeroes the devices their users set offline, and writes it back in bulk. The
+    contract kit checks all of the above for every driver.
     """
 
     def __call__(self, batch, /):  # pragma: no cover - a protocol

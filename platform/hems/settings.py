@@ -45,7 +45,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 HEMS_REDIS_PREFIX = os.environ.get("HEMS_REDIS_PREFIX", "hems:")
 
 # The tick: homes are processed in shards of consecutive owner ids, one task each.
-HEMS_TICK_HOMES_PER_SHARD = int(os.environ.get("HEMS_TICK_HOMES_PER_SHARD", "1000"))
+HEMS_TICK_HOMES_PER_SHARD = int(os.environ.get("HEMS_TICK_HOMES_PER_SHARD", "2500"))
 # A device simulated after a long pause integrates at most this many hours.
 HEMS_TICK_MAX_ELAPSED_HOURS = float(os.environ.get("HEMS_TICK_MAX_ELAPSED_HOURS", "2"))
 HEMS_HISTORY_RETENTION_DAYS = int(os.environ.get("HEMS_HISTORY_RETENTION_DAYS", "400"))
@@ -59,6 +59,7 @@ CELERY_TASK_ACKS_LATE = True  # a shard whose worker dies is delivered again
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "hems")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 

@@ -17,9 +17,7 @@ def step(attrs, **options):
     return registry().kind("battery").simulate(make_batch("battery", NOON, [attrs], **options))
 
 
-@pytest.mark.parametrize(
-    ("mode", "flow"), [("charging", 4000.0), ("discharging", -5000.0), ("idle", 0.0)]
-)
+@pytest.mark.parametrize(("mode", "flow"), [("charging", 4000.0), ("discharging", -5000.0), ("idle", 0.0)])
 def test_modes_run_at_their_rate_limit(mode, flow):
     state = step({**BATTERY, "mode": mode})
     assert state.flow_w[0] == pytest.approx(flow) and state.power_w[0] == pytest.approx(abs(flow))
@@ -44,7 +42,9 @@ def test_near_a_bound_it_takes_only_what_fits():
     assert 0 < state.flow_w[0] < 4000 and state.level_wh[0] == pytest.approx(10_000)
 
 
-@pytest.mark.parametrize(("demand", "flow"), [(2500.0, 2500.0), (-3000.0, -3000.0), (9000.0, 4000.0), (-9000.0, -5000.0)])
+@pytest.mark.parametrize(
+    ("demand", "flow"), [(2500.0, 2500.0), (-3000.0, -3000.0), (9000.0, 4000.0), (-9000.0, -5000.0)]
+)
 def test_auto_follows_the_homes_demand_within_its_limits(demand, flow):
     state = step({**BATTERY, "mode": "auto"}, demand_w=[demand])
     assert state.flow_w[0] == pytest.approx(flow)

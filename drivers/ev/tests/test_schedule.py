@@ -8,9 +8,8 @@ import pytest
 from django.utils import timezone
 from freezegun import freeze_time
 
-from hems.simulation.tick import run_tick
-
 from drivers.ev.models import ElectricVehicle
+from hems.simulation.tick import run_tick
 
 pytestmark = pytest.mark.django_db
 

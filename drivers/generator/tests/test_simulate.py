@@ -13,8 +13,14 @@ def test_output_stays_within_five_percent_of_the_rating_over_many_ticks():
     rated = 3000.0
     outputs = np.concatenate(
         [
-            simulate(make_batch("generator", datetime(2026, 6, 21, tzinfo=UTC) + timedelta(minutes=m),
-                                [{"rated_output_w": rated}] * 20, ids=list(range(1, 21)))).power_w  # fmt: skip
+            simulate(
+                make_batch(
+                    "generator",
+                    datetime(2026, 6, 21, tzinfo=UTC) + timedelta(minutes=m),
+                    [{"rated_output_w": rated}] * 20,
+                    ids=list(range(1, 21)),
+                )
+            ).power_w  # fmt: skip
             for m in range(500)
         ]
     )

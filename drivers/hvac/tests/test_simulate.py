@@ -36,7 +36,9 @@ def test_they_follow_the_outdoor_temperature():
 
     def duty(kind, attrs, temperature):
         ids = list(range(1, 201))
-        state = registry().kind(kind).simulate(make_batch(kind, noon, [attrs] * 200, ids=ids, temperature_c=temperature))
+        state = (
+            registry().kind(kind).simulate(make_batch(kind, noon, [attrs] * 200, ids=ids, temperature_c=temperature))
+        )
         return (state.power_w > 0).mean(), state.power_w[state.power_w > 0].mean() if (state.power_w > 0).any() else 0
 
     assert duty("air_conditioner", AC, 20.0)[0] == 0  # cooler than the setpoint: off

@@ -12,7 +12,9 @@ PANEL = {"rated_power_w": 5000.0, "tilt_deg": 35.0, "azimuth_deg": 180.0, "derat
 
 
 def power(instant, **options):
-    return float(registry().kind("solar_panel").simulate(make_batch("solar_panel", instant, [PANEL], **options)).power_w[0])
+    return float(
+        registry().kind("solar_panel").simulate(make_batch("solar_panel", instant, [PANEL], **options)).power_w[0]
+    )
 
 
 def test_zero_at_local_midnight():

@@ -40,6 +40,7 @@ CREATE_OTHER = (
     + ")"
 )
 
+
 def partition_name(day: date) -> str:
     return f"{TABLE}_{day:%Y%m%d}"
 

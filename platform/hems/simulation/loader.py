@@ -80,7 +80,9 @@ def config_columns(kind: DeviceKind, frm: str, lo: int, hi: int) -> list[ConfigC
         if isinstance(field, models.BooleanField):
             result.append(ConfigColumn(name, f"COALESCE({column}, false)", "bool"))
         elif isinstance(field, models.TimeField):
-            result.append(ConfigColumn(name, f"COALESCE(EXTRACT(EPOCH FROM {column})::float8 / 3600.0::float8, 'NaN')", "float8"))
+            result.append(
+                ConfigColumn(name, f"COALESCE(EXTRACT(EPOCH FROM {column})::float8 / 3600.0::float8, 'NaN')", "float8")
+            )
         elif isinstance(field, (models.DateTimeField, models.DateField)):
             result.append(ConfigColumn(name, f"COALESCE(EXTRACT(EPOCH FROM {column})::float8, 'NaN')", "float8"))
         elif isinstance(field, (models.FloatField, models.IntegerField, models.DecimalField)):

@@ -117,7 +117,9 @@ def test_a_full_day_balances_at_every_tick_and_the_day_bucket_is_the_sum(api, us
         assert min(row["grid_import_wh"], row["grid_export_wh"]) == 0
     assert sum(r["production_wh"] for r in rows) > 0 and sum(r["consumption_wh"] for r in rows) > 0
     days = api.data(
-        HISTORY, {"start": start.isoformat(), "end": (start + timedelta(days=1)).isoformat(), "interval": "DAY"}, user=user
+        HISTORY,
+        {"start": start.isoformat(), "end": (start + timedelta(days=1)).isoformat(), "interval": "DAY"},
+        user=user,
     )["energyHistory"]
     assert [d["start"] for d in days] == ["2026-06-22T00:00:00+02:00"]
     in_day = [r for r in rows if start <= r["period_start"] < start + timedelta(days=1)]

@@ -27,6 +27,4 @@ class Command(BaseCommand):
 
 
 def seed_homes(homes, devices_per_home, prefix, password, seed_value, progress):
-    return seed(
-        homes, devices_per_home, prefix=prefix, password=password, seed_value=seed_value, progress=progress
-    )
+    return seed(homes, devices_per_home, prefix=prefix, password=password, seed_value=seed_value, progress=progress)

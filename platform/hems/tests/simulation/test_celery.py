@@ -1,0 +1,113 @@
+"""The Celery task path (eager at this level) and the stats it leaves in Redis."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from hems.celery import app
+from hems.devices.models import DeviceState
+from hems.energy import cache
+from hems.simulation import tasks
+from hems.simulation.models import HomeEnergy, TickShard
+from hems.testing.plugin import flush_redis_prefix
+from hems.tests.factories import kind_keys, make_device
+
+pytestmark = pytest.mark.django_db
+
+NOON = datetime(2026, 6, 22, 10, 0, tzinfo=UTC)
+STATS = """
+{ energyStats { currentProduction currentConsumption currentStorage { totalCapacityWh currentLevelWh percentage }
+                currentStorageFlow netGridFlow timestamp } }
+"""
+
+
+@pytest.fixture
+def eager():
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def home(user):
+    return [make_device(user, key) for key in kind_keys()]
+
+
+def stats(api, user, max_queries=None):
+    with CaptureQueriesContext(connection) as queries:
+        data = api.data(STATS, user=user)["energyStats"]
+    return data, len(queries)
+
+
+def test_the_tick_task_fans_out_and_energy_stats_come_from_redis(eager, api, user, home, settings):
+    tasks.tick.delay(instant=NOON.isoformat())
+    assert TickShard.objects.filter(instant=NOON).exists()
+    assert all(s.simulated_at == NOON for s in DeviceState.objects.all())
+    served, queries = stats(api, user)
+    assert queries == 1  # the caller, from the token; the figures come from Redis
+    assert served["timestamp"] == "2026-06-22T10:00:00+00:00"
+    assert served["currentProduction"] > 0
+    flush_redis_prefix(settings.HEMS_REDIS_PREFIX)
+    recomputed, queries = stats(api, user)
+    assert recomputed == served and queries > 1  # recomputed from PostgreSQL...
+    assert cache.read(user.pk) is not None  # ...and written back
+    assert stats(api, user)[1] == 1
+
+
+def test_a_duplicated_tick_is_applied_once(eager, home):
+    tasks.tick.delay(instant=NOON.isoformat())
+    levels = {s.pk: s.level_wh for s in DeviceState.objects.all()}
+    tasks.tick.delay(instant=NOON.isoformat())
+    tasks.tick_shard.delay(NOON.isoformat(), 0)
+    assert {s.pk: s.level_wh for s in DeviceState.objects.all()} == levels
+    assert HomeEnergy.objects.count() == 1 and TickShard.objects.count() == 1
+
+
+def test_a_change_after_the_tick_is_not_hidden_by_cached_stats(
+    eager, api, user, home, django_capture_on_commit_callbacks
+):
+    tasks.tick.delay(instant=NOON.isoformat())
+    before, _ = stats(api, user)
+    producers = [d for d in home if d.device_type == "production"]
+    with django_capture_on_commit_callbacks(execute=True):
+        api.data(
+            'mutation($id: ID!) { updateDevice(id: $id, input: {status: OFFLINE}) { device { id } } }',
+            {"id": producers[0].pk}, user=user,
+        )  # fmt: skip
+    after, queries = stats(api, user)
+    assert queries > 1, "stale figures must be recomputed"
+    assert after["currentProduction"] == pytest.approx(
+        before["currentProduction"] - DeviceState.objects.get(pk=producers[0].pk).power_w
+    )
+
+
+def test_energy_stats_without_redis_come_from_postgresql(eager, api, user, home, settings, caplog):
+    tasks.tick.delay(instant=NOON.isoformat())
+    expected, _ = stats(api, user)
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    served, queries = stats(api, user)
+    assert served == expected and queries > 1
+    assert "redis unreachable" in caplog.text
+
+
+def test_beat_messages_are_stamped_with_their_scheduled_minute():
+    body = ((), {}, {})
+    tasks.stamp_tick_instant(sender=tasks.TICK, body=body)
+    stamped = datetime.fromisoformat(body[1]["instant"])
+    assert stamped.second == 0 and stamped.microsecond == 0
+    assert abs(stamped - datetime.now(UTC)) <= timedelta(seconds=31)
+    other = ((), {}, {})
+    tasks.stamp_tick_instant(sender="someone.else", body=other)
+    assert other[1] == {}
+
+
+def test_the_tick_is_registered_with_beat():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task=tasks.TICK)
+    assert task.enabled and task.crontab.minute == "*" and task.crontab.hour == "*"
