@@ -30,6 +30,8 @@ class KindResult:
     due: np.ndarray  # bool: simulated by this tick (others were newer already)
     state: State  # the new state of every device of the kind (unchanged where not due)
     elapsed_h: np.ndarray
+    hour: dict[str, np.ndarray]  # the running hour after this tick (start, energies)
+    finished: dict[str, np.ndarray]  # hours that ended: device_id, start and energies
 
 
 @dataclass
@@ -113,6 +115,7 @@ def auto_demand(rows: KindRows, home: np.ndarray, residual_w: np.ndarray, active
 def simulate_shard(instant: datetime, homes: HomeRows, kinds: list[KindRows], max_elapsed_h: float) -> ShardResult:
     now = instant.timestamp()
     env = environment_of(instant, homes)
+    offsets = environment.utc_offsets(instant, homes.time_zone)
     n_homes = len(homes.owner)
     results: list[KindResult] = []
     # Running per-home totals of everything simulated so far, for AUTO storage.
@@ -154,8 +157,9 @@ def simulate_shard(instant: datetime, homes: HomeRows, kinds: list[KindRows], ma
         idle = ~(due & rows.online)
         new.power_w[idle] = 0.0
         new.flow_w[idle] = 0.0
-        results.append(KindResult(rows=rows, due=due, state=new, elapsed_h=elapsed))
         active = rows.online & new.available
+        hour, finished = device_hours(rows, due, active, new, elapsed, now, offsets[home], storage)
+        results.append(KindResult(rows=rows, due=due, state=new, elapsed_h=elapsed, hour=hour, finished=finished))
         devices_so_far.append(
             DeviceArrays(
                 home=home,
@@ -184,6 +188,31 @@ def simulate_shard(instant: datetime, homes: HomeRows, kinds: list[KindRows], ma
         period_start=period_start[present],
         kinds=results,
     )
+
+
+def device_hours(rows, due, active, state, elapsed_h, now, offset_s, storage):
+    """Add this tick's energy to each device's running (home-local) hour; when a
+    device's tick falls in a new hour, the finished hour leaves as a history row."""
+    hours = np.where(due, elapsed_h, 0.0)
+    flow = np.where(active, state.flow_w, 0.0) if storage else np.zeros(len(hours))
+    energy = {
+        "energy_wh": np.where(active, state.power_w, 0.0) * hours,
+        "charge_wh": np.maximum(flow, 0.0) * hours,
+        "discharge_wh": np.maximum(-flow, 0.0) * hours,
+    }
+    period_start = now - hours * 3600.0
+    bucket = np.floor((period_start + offset_s) / 3600.0) * 3600.0 - offset_s
+    running = rows.hour["start"]
+    rolls = due & ~np.isnan(running) & (running != bucket)
+    restart = due & (np.isnan(running) | rolls)
+    totals = sum(rows.hour[name] for name in energy)
+    leaving = rolls & (totals > 0)
+    finished = {"device_id": rows.ids[leaving], "start": running[leaving]}
+    finished.update({name: rows.hour[name][leaving] for name in energy})
+    hour = {"start": np.where(restart, bucket, running)}
+    for name, value in energy.items():
+        hour[name] = np.where(restart, value, rows.hour[name] + value)
+    return hour, finished
 
 
 def concat(parts: list[DeviceArrays]) -> DeviceArrays:

@@ -33,6 +33,15 @@ def local_clock(instant: datetime, time_zones: np.ndarray) -> tuple[np.ndarray, 
     return hour, weekday, day
 
 
+def utc_offsets(instant: datetime, time_zones: np.ndarray) -> np.ndarray:
+    """Each home's offset from UTC at the instant, in seconds."""
+    offsets = np.empty(len(time_zones))
+    unique, inverse = np.unique(time_zones.astype(str), return_inverse=True)
+    for i, name in enumerate(unique):
+        offsets[inverse == i] = instant.astimezone(ZoneInfo(name)).utcoffset().total_seconds()
+    return offsets
+
+
 def weather_cell(latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
     return ((np.round(latitude) + 90) * 1000 + (np.round(longitude) + 180)).astype(np.int64)
 

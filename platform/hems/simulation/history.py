@@ -1,13 +1,15 @@
-"""The home energy history: daily partitions, retention, and bucketed reads."""
+"""Energy history, per home per tick and per device per hour: daily partitions,
+retention, and bucketed reads in the home's time zone."""
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 logger = logging.getLogger("hems.simulation")
 
@@ -35,17 +37,37 @@ CREATE TABLE {TABLE} (
            AND storage_discharge_wh >= 0 AND grid_import_wh >= 0 AND grid_export_wh >= 0)
 ) PARTITION BY RANGE (period_start)
 """
+DEVICE_TABLE = "hems_device_energy"
+DEVICE_ENERGY = ("energy_wh", "charge_wh", "discharge_wh")
+CREATE_DEVICE_POSTGRES = f"""
+CREATE TABLE {DEVICE_TABLE} (
+    device_id bigint NOT NULL,
+    hour_start timestamptz NOT NULL,
+    energy_wh double precision NOT NULL,
+    charge_wh double precision NOT NULL,
+    discharge_wh double precision NOT NULL,
+    PRIMARY KEY (device_id, hour_start),
+    CHECK (energy_wh >= 0 AND charge_wh >= 0 AND discharge_wh >= 0)
+) PARTITION BY RANGE (hour_start)
+"""
+CREATE_DEVICE_OTHER = (
+    CREATE_DEVICE_POSTGRES.replace("timestamptz", "timestamp")
+    .replace("double precision", "real")
+    .split(") PARTITION BY")[0]
+    + ")"
+)
+
 CREATE_OTHER = (
     CREATE_POSTGRES.replace("timestamptz", "timestamp").replace("double precision", "real").split(") PARTITION BY")[0]
     + ")"
 )
 
 
-def partition_name(day: date) -> str:
-    return f"{TABLE}_{day:%Y%m%d}"
+def partition_name(day: date, table: str = TABLE) -> str:
+    return f"{table}_{day:%Y%m%d}"
 
 
-def ensure_partitions(first: date, last: date) -> None:
+def ensure_partitions(first: date, last: date, table: str = TABLE) -> None:
     """Create the daily partitions covering [first, last] that do not exist yet.
 
     Asks the catalogue each time (one cheap query per day) rather than remembering:
@@ -57,29 +79,30 @@ def ensure_partitions(first: date, last: date) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NULL",
-            [[partition_name(day) for day in days]],
+            [[partition_name(day, table) for day in days]],
         )
         missing = {row[0] for row in cursor.fetchall()}
         for day in days:
-            if partition_name(day) in missing:
+            if partition_name(day, table) in missing:
                 following = day + timedelta(days=1)
                 cursor.execute(
-                    f"CREATE TABLE IF NOT EXISTS {partition_name(day)} PARTITION OF {TABLE} "
+                    f"CREATE TABLE IF NOT EXISTS {partition_name(day, table)} PARTITION OF {table} "
                     f"FOR VALUES FROM ('{day.isoformat()} 00:00:00+00') TO ('{following.isoformat()} 00:00:00+00')"
                 )
 
 
-def drop_expired_partitions(today: date, retention_days: int | None = None) -> list[str]:
+def drop_expired_partitions(today: date, retention_days: int | None = None, table: str = TABLE) -> list[str]:
     """Drop the daily partitions older than the retention; return their names."""
     if connection.vendor != "postgresql":
         return []
-    keep_from = today - timedelta(days=retention_days or settings.HEMS_HISTORY_RETENTION_DAYS)
+    default = settings.HEMS_HISTORY_RETENTION_DAYS if table == TABLE else settings.HEMS_DEVICE_HISTORY_RETENTION_DAYS
+    keep_from = today - timedelta(days=retention_days or default)
     dropped = []
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
             "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s",
-            [TABLE],
+            [table],
         )
         for (name,) in cursor.fetchall():
             try:
@@ -129,5 +152,26 @@ def _buckets_python(owner_id, start, end, interval, zone):
         key = floor(period_start, interval, zone)
         bucket = result.setdefault(key, dict.fromkeys(ENERGY, 0.0))
         for name, value in zip(ENERGY, values, strict=True):
+            bucket[name] += value
+    return result
+
+
+def device_buckets(device_id: int, start: datetime, end: datetime, interval: str, zone: ZoneInfo) -> dict:
+    """A device's energy per bucket of its home's calendar, from its hourly rows."""
+    from hems.energy.buckets import floor
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT hour_start, {', '.join(DEVICE_ENERGY)} FROM {DEVICE_TABLE} "
+            "WHERE device_id = %s AND hour_start >= %s AND hour_start < %s",
+            [device_id, start, end],
+        )
+        rows = cursor.fetchall()
+    result: dict[datetime, dict] = {}
+    for hour_start, *values in rows:
+        if timezone.is_naive(hour_start):
+            hour_start = hour_start.replace(tzinfo=UTC)
+        bucket = result.setdefault(floor(hour_start, interval, zone), dict.fromkeys(DEVICE_ENERGY, 0.0))
+        for name, value in zip(DEVICE_ENERGY, values, strict=True):
             bucket[name] += value
     return result

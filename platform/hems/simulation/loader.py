@@ -17,6 +17,8 @@ from hems.sdk.simulation import State
 from hems.sdk.types import DeviceType
 from hems.simulation.pgcopy import copy_out
 
+HOUR_ENERGY = ("energy_wh", "charge_wh", "discharge_wh")
+
 # (SQL expression, binary COPY type) of the common columns, none of them NULL.
 STATE_COLUMNS = [
     ("id", "d.id::int8", "int8"),
@@ -30,6 +32,10 @@ STATE_COLUMNS = [
     ("since", "COALESCE(EXTRACT(EPOCH FROM s.since)::float8, 'NaN')", "float8"),
     ("aux", "COALESCE(s.aux, 'NaN')", "float8"),
     ("simulated_at", "COALESCE(EXTRACT(EPOCH FROM s.simulated_at)::float8, 'NaN')", "float8"),
+    ("hour_start", "COALESCE(EXTRACT(EPOCH FROM s.hour_start)::float8, 'NaN')", "float8"),
+    ("hour_energy_wh", "s.hour_energy_wh", "float8"),
+    ("hour_charge_wh", "s.hour_charge_wh", "float8"),
+    ("hour_discharge_wh", "s.hour_discharge_wh", "float8"),
 ]
 
 
@@ -51,6 +57,12 @@ class KindRows:
     capacity_wh: np.ndarray
     simulated_at: np.ndarray  # seconds since the epoch, NaN if never
     config: dict[str, np.ndarray]
+    hour: dict[str, np.ndarray] | None = None  # the running hour: start (epoch) and energies
+
+    def __post_init__(self) -> None:
+        if self.hour is None:
+            n = len(self.ids)
+            self.hour = {"start": np.full(n, np.nan), **{name: np.zeros(n) for name in HOUR_ENERGY}}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -180,6 +192,7 @@ def load_kind(kind: DeviceKind, lo: int, hi: int) -> KindRows:
         capacity_wh=native("capacity_wh"),
         simulated_at=native("simulated_at"),
         config=arrays,
+        hour={"start": native("hour_start"), **{name: native(f"hour_{name}") for name in HOUR_ENERGY}},
     )
 
 

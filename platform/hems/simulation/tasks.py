@@ -56,5 +56,8 @@ def tick_shard(instant: str, shard: int) -> dict:
 def maintain_history() -> list[str]:
     """Create the next days' history partitions and drop the expired ones."""
     today = timezone.now().date()
-    history.ensure_partitions(today, today + timedelta(days=3))
-    return history.drop_expired_partitions(today)
+    dropped = []
+    for table in (history.TABLE, history.DEVICE_TABLE):
+        history.ensure_partitions(today, today + timedelta(days=3), table=table)
+        dropped += history.drop_expired_partitions(today, table=table)
+    return dropped

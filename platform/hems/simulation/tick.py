@@ -83,6 +83,7 @@ def run_shard(instant: datetime, shard: int) -> ShardReport:
         timings["write_db"] = time.perf_counter() - mark
         mark = time.perf_counter()
         writer.write_history(result)
+        writer.write_device_hours(result)
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE hems_tick_shard SET devices = %s, finished_at = now() WHERE instant = %s AND shard = %s",

@@ -16,7 +16,8 @@ STAGING = "hems_tick_states"
 CREATE_STAGING = f"""
 CREATE TEMP TABLE IF NOT EXISTS {STAGING} (
     device_id bigint, available boolean, power_w float8, flow_w float8,
-    level_wh float8, since float8, aux float8
+    level_wh float8, since float8, aux float8,
+    hour_start float8, hour_energy_wh float8, hour_charge_wh float8, hour_discharge_wh float8
 ) ON COMMIT DELETE ROWS
 """
 
@@ -31,6 +32,10 @@ UPDATE hems_device_state s SET
     level_wh = CASE WHEN s.capacity_wh IS NULL THEN NULL ELSE LEAST(GREATEST(t.level_wh, 0), s.capacity_wh) END,
     since = CASE WHEN t.since = 'NaN' THEN NULL ELSE to_timestamp(t.since) END,
     aux = NULLIF(t.aux, 'NaN'),
+    hour_start = to_timestamp(t.hour_start),
+    hour_energy_wh = t.hour_energy_wh,
+    hour_charge_wh = t.hour_charge_wh,
+    hour_discharge_wh = t.hour_discharge_wh,
     simulated_at = %s
 FROM {STAGING} t
 WHERE s.device_id = t.device_id AND (s.simulated_at IS NULL OR s.simulated_at < %s)
@@ -39,13 +44,16 @@ WHERE s.device_id = t.device_id AND (s.simulated_at IS NULL OR s.simulated_at < 
 
 def write_states(result: ShardResult) -> int:
     """Rewrite the state row of every device the tick simulated; returns the count."""
-    parts = [(k.rows.ids[k.due], k.state.take(k.due)) for k in result.kinds if k.due.any()]
+    parts = [(k.rows.ids[k.due], k.state.take(k.due), k) for k in result.kinds if k.due.any()]
     if not parts:
         return 0
-    ids = np.concatenate([ids for ids, _ in parts])
+    ids = np.concatenate([ids for ids, _, _ in parts])
 
     def column(name):
-        return np.concatenate([getattr(state, name) for _, state in parts])
+        if name.startswith("hour_"):
+            key = name.removeprefix("hour_")
+            return np.concatenate([k.hour[key][k.due] for _, _, k in parts])
+        return np.concatenate([getattr(state, name) for _, state, _ in parts])
 
     if connection.vendor != "postgresql":
         return _write_states_portable(result.instant, ids, column)
@@ -62,6 +70,10 @@ def write_states(result: ShardResult) -> int:
                 ("level_wh", "float8", column("level_wh")),
                 ("since", "float8", column("since")),
                 ("aux", "float8", column("aux")),
+                ("hour_start", "float8", column("hour_start")),
+                ("hour_energy_wh", "float8", column("hour_energy_wh")),
+                ("hour_charge_wh", "float8", column("hour_charge_wh")),
+                ("hour_discharge_wh", "float8", column("hour_discharge_wh")),
             ],
         )
         cursor.execute(APPLY, [result.instant, result.instant])
@@ -76,7 +88,9 @@ def _write_states_portable(instant, ids, column) -> int:
 
     from hems.devices.models import DeviceState
 
-    values = {name: column(name) for name in ("available", "power_w", "flow_w", "level_wh", "since", "aux")}
+    names = ("available", "power_w", "flow_w", "level_wh", "since", "aux", "hour_start", "hour_energy_wh",
+             "hour_charge_wh", "hour_discharge_wh")  # fmt: skip
+    values = {name: column(name) for name in names}
     states = {s.pk: s for s in DeviceState.objects.filter(pk__in=ids.tolist()).filter(
         Q(simulated_at__isnull=True) | Q(simulated_at__lt=instant)
     )}  # fmt: skip
@@ -92,8 +106,11 @@ def _write_states_portable(instant, ids, column) -> int:
         since = values["since"][i]
         state.since = None if np.isnan(since) else datetime.fromtimestamp(since, UTC)
         state.aux = None if np.isnan(values["aux"][i]) else float(values["aux"][i])
+        state.hour_start = datetime.fromtimestamp(float(values["hour_start"][i]), UTC)
+        for name in ("hour_energy_wh", "hour_charge_wh", "hour_discharge_wh"):
+            setattr(state, name, float(values[name][i]))
         state.simulated_at = instant
-    fields = ["available", "power_w", "flow_w", "level_wh", "since", "aux", "simulated_at"]
+    fields = ["available", "power_w", "flow_w", "level_wh", "since", "aux", "simulated_at", *names[6:]]
     DeviceState.objects.bulk_update(list(states.values()), fields, batch_size=500)
     return len(states)
 
@@ -143,4 +160,49 @@ def write_history(result: ShardResult) -> int:
         )
         written = cursor.rowcount
         cursor.execute("TRUNCATE hems_tick_energy")
+    return written
+
+
+def write_device_hours(result: ShardResult) -> int:
+    """The hours that ended at this tick, one row per device, into the hourly history."""
+    parts = [k.finished for k in result.kinds if len(k.finished["device_id"])]
+    if not parts:
+        return 0
+    finished = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    first = datetime.fromtimestamp(float(finished["start"].min()), UTC).date()
+    last = datetime.fromtimestamp(float(finished["start"].max()), UTC).date()
+    history.ensure_partitions(first, last, table=history.DEVICE_TABLE)
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {history.DEVICE_TABLE} (device_id, hour_start, energy_wh, charge_wh, discharge_wh) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                [
+                    (int(d), datetime.fromtimestamp(float(t), UTC), float(e), float(c), float(x))
+                    for d, t, e, c, x in zip(
+                        *(finished[n] for n in ("device_id", "start", *history.DEVICE_ENERGY)), strict=True
+                    )  # fmt: skip
+                ],
+            )
+        return len(finished["device_id"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS hems_tick_hours (device_id bigint, hour_start float8, "
+            "energy_wh float8, charge_wh float8, discharge_wh float8) ON COMMIT DELETE ROWS"
+        )
+        copy_in(
+            cursor,
+            "hems_tick_hours",
+            [("device_id", "int8", finished["device_id"]), ("hour_start", "float8", finished["start"])]
+            + [(name, "float8", finished[name]) for name in history.DEVICE_ENERGY],
+        )
+        cursor.execute(
+            f"INSERT INTO {history.DEVICE_TABLE} (device_id, hour_start, energy_wh, charge_wh, discharge_wh) "
+            "SELECT device_id, to_timestamp(hour_start), energy_wh, charge_wh, discharge_wh FROM hems_tick_hours "
+            "ON CONFLICT (device_id, hour_start) DO UPDATE SET energy_wh = hems_device_energy.energy_wh + "
+            "EXCLUDED.energy_wh, charge_wh = hems_device_energy.charge_wh + EXCLUDED.charge_wh, "
+            "discharge_wh = hems_device_energy.discharge_wh + EXCLUDED.discharge_wh"
+        )
+        written = cursor.rowcount
+        cursor.execute("TRUNCATE hems_tick_hours")
     return written

@@ -24,6 +24,18 @@ class StorageStats(graphene.ObjectType):
         name = "StorageStats"
 
 
+class DeviceEnergyBucket(graphene.ObjectType):
+    """Energy through one device over one bucket (Wh), from its hourly history."""
+
+    start = graphene.DateTime(required=True, description="Bucket start, in the home's time zone.")
+    energy_wh = graphene.Float(required=True, description="Produced or consumed; for storage, in plus out.")
+    charge_wh = graphene.Float(required=True, description="Storage: energy into the device.")
+    discharge_wh = graphene.Float(required=True, description="Storage: energy out of the device.")
+
+    class Meta:
+        name = "DeviceEnergyBucket"
+
+
 class EnergyStats(graphene.ObjectType):
     """The home's energy now (W), by the rules of the energy spec."""
 
@@ -91,16 +103,22 @@ class EnergyQueries(graphene.ObjectType):
     @staticmethod
     @login_required
     def resolve_energy_history(root, info, start, end, interval, user):
-        for name, value in (("start", start), ("end", end)):
-            if timezone.is_naive(value):
-                raise bad_input(f"{name} needs a time zone offset (e.g. 2026-06-21T00:00:00Z).", field=name)
-        if end <= start:
-            raise bad_input("end must be after start.", field="end")
-        zone = Home.of(user).zone
-        try:
-            starts = bucket_starts(start, end, plain(interval), zone, settings.HEMS_HISTORY_MAX_BUCKETS)
-        except ValueError as exc:
-            raise bad_input(f"{exc}; ask for a shorter range or a larger interval.", field="interval") from None
+        zone, starts = bucket_range(user, start, end, interval)
         recorded = history.buckets(user.pk, starts[0], end, plain(interval), zone)
         empty = dict.fromkeys(history.ENERGY, 0.0)
         return [EnergyBucket(start=bucket, **recorded.get(bucket, empty)) for bucket in starts]
+
+
+def bucket_range(user, start, end, interval):
+    """The home's zone and the bucket starts of [start, end), or BAD_USER_INPUT."""
+    for name, value in (("start", start), ("end", end)):
+        if timezone.is_naive(value):
+            raise bad_input(f"{name} needs a time zone offset (e.g. 2026-06-21T00:00:00Z).", field=name)
+    if end <= start:
+        raise bad_input("end must be after start.", field="end")
+    zone = Home.of(user).zone
+    try:
+        starts = bucket_starts(start, end, plain(interval), zone, settings.HEMS_HISTORY_MAX_BUCKETS)
+    except ValueError as exc:
+        raise bad_input(f"{exc}; ask for a shorter range or a larger interval.", field="interval") from None
+    return zone, starts

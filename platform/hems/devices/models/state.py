@@ -11,7 +11,8 @@ class DeviceState(models.Model):
 
     ``since`` and ``aux`` carry whatever a driver needs from one tick to the next;
     their meaning is the driver's (a vehicle keeps the time it left home in ``since``).
-    ``capacity_wh`` mirrors the storage model's capacity, so the database itself
+    ``hour_*`` accumulate the energy of the hour under way (flushed to
+    ``hems_device_energy`` when it ends). ``capacity_wh`` mirrors the storage model's capacity, so the database itself
     holds ``0 <= level_wh <= capacity_wh``.
     """
 
@@ -30,6 +31,12 @@ class DeviceState(models.Model):
     since = models.DateTimeField(null=True, blank=True)
     aux = models.FloatField(null=True, blank=True)
     simulated_at = models.DateTimeField(null=True, blank=True)
+    # Energy through the device in the (home-local) hour now running; the tick moves
+    # it to the device's hourly history when the hour ends.
+    hour_start = models.DateTimeField(null=True, blank=True)
+    hour_energy_wh = models.FloatField(default=0.0, db_default=0.0)
+    hour_charge_wh = models.FloatField(default=0.0, db_default=0.0)
+    hour_discharge_wh = models.FloatField(default=0.0, db_default=0.0)
 
     class Meta:
         db_table = "hems_device_state"

@@ -149,3 +149,43 @@ def test_expired_partitions_are_dropped(mixed_home):
     dropped = history.drop_expired_partitions(NOON.date(), retention_days=7)
     assert dropped == ["hems_home_energy_20260523"]
     assert HomeEnergy.objects.count() == 1
+
+
+DEVICE_HISTORY = """
+query D($id: ID!, $start: DateTime!, $end: DateTime!) {
+  device(id: $id) { energyHistory(start: $start, end: $end, interval: HOUR) { start energyWh chargeWh dischargeWh } }
+}
+"""
+
+
+def test_a_devices_hourly_history_adds_up_to_its_homes(api, user):
+    producer = make_device(user, kind_of("production"))
+    start = datetime(2026, 6, 22, 5, 0, tzinfo=UTC)
+    for i in range(0, 3 * 60 + 25, 10):
+        run_tick(start + timedelta(minutes=i))
+    window = {"start": start.isoformat(), "end": (start + timedelta(hours=4)).isoformat()}
+    device_hours = api.data(DEVICE_HISTORY, {"id": producer.pk, **window}, user=user)["device"]["energyHistory"]
+    home_hours = api.data(HISTORY, {**window, "interval": "HOUR"}, user=user)["energyHistory"]
+    assert [h["start"] for h in device_hours] == [h["start"] for h in home_hours]
+    assert len(device_hours) == 4
+    for mine, home in zip(device_hours, home_hours, strict=True):
+        # the home's only producer: its hours are the home's production, the running one included
+        assert mine["energyWh"] == pytest.approx(home["productionWh"], abs=1e-6)
+        assert mine["chargeWh"] == mine["dischargeWh"] == 0
+    assert sum(h["energyWh"] for h in device_hours) > 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM hems_device_energy WHERE device_id = %s", [producer.pk])
+        # 04:00 (the first tick covers 04:59-05:00), 05:00, 06:00, 07:00 finished; 08:00 runs
+        assert cursor.fetchone()[0] == 4
+
+
+def test_storage_hours_split_charge_and_discharge(api, user):
+    storage = make_device(user, kind_of("storage", auto=True), mode="charging", level_wh=0)
+    start = datetime(2026, 6, 22, 5, 0, tzinfo=UTC)
+    for i in range(0, 61, 5):
+        run_tick(start + timedelta(minutes=i))
+    window = {"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}
+    hours = api.data(DEVICE_HISTORY, {"id": storage.pk, **window}, user=user)["device"]["energyHistory"]
+    charged = sum(h["chargeWh"] for h in hours)
+    assert charged > 0 and sum(h["dischargeWh"] for h in hours) == 0
+    assert charged == pytest.approx(sum(h["energyWh"] for h in hours))
