@@ -144,6 +144,7 @@ def insert_devices(plans: list[tuple[object, list[tuple[DeviceKind, dict]]]]) ->
                 for n, (i, (user, kind, _)) in enumerate(zip(ids, rows, strict=True)))  # fmt: skip
         base_columns = ["id", "name", "kind", "device_type", "status", "owner_id", "created_at", "updated_at"]
         copy_rows(cursor, Device._meta.db_table, base_columns, base)
+        owner_of = {i: user.pk for i, (user, _, _) in zip(ids, rows, strict=True)}
         by_kind: dict[str, list[tuple[int, dict]]] = {}
         for i, (_, kind, attrs) in zip(ids, rows, strict=True):
             by_kind.setdefault(kind.key, []).append((i, attrs))
@@ -156,9 +157,9 @@ def insert_devices(plans: list[tuple[object, list[tuple[DeviceKind, dict]]]]) ->
             for i, attrs in items:
                 level = float(attrs.get("level_wh", 0.0)) if storage else None
                 capacity = float(attrs["capacity_wh"]) if storage else None
-                states.append((i, True, 0.0, 0.0, level, capacity))
-        copy_rows(cursor, DeviceState._meta.db_table,
-                  ["device_id", "available", "power_w", "flow_w", "level_wh", "capacity_wh"], iter(states))  # fmt: skip
+                states.append((i, owner_of[i], True, 0.0, 0.0, level, capacity))
+        state_columns = ["device_id", "owner_id", "available", "power_w", "flow_w", "level_wh", "capacity_wh"]
+        copy_rows(cursor, DeviceState._meta.db_table, state_columns, iter(states))
     return len(rows)
 
 

@@ -152,4 +152,4 @@ def test_state_table_leaves_room_for_hot_updates():
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'hems_device_state'")
         (options,) = cursor.fetchone()
-    assert "fillfactor=70" in options
+    assert "fillfactor=50" in options

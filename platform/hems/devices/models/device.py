@@ -50,7 +50,11 @@ class Device(models.Model):
     class Meta:
         db_table = "hems_device"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["owner", "-created_at"], name="hems_device_owner_created")]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="hems_device_owner_created"),
+            # Lets the tick check a shard's configuration version from the index alone.
+            models.Index(fields=["owner"], include=["updated_at", "id"], name="hems_device_owner_version"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(name=""), name="hems_device_name_not_empty"),
             models.CheckConstraint(condition=models.Q(status__in=Status.values), name="hems_device_status_valid"),
@@ -141,6 +145,6 @@ class Device(models.Model):
             if creating:
                 from hems.devices.models.state import DeviceState
 
-                DeviceState.objects.create(device_id=self.pk, **self.initial_state())
+                DeviceState.objects.create(device_id=self.pk, owner_id=self.owner_id, **self.initial_state())
             else:
                 self.sync_state()

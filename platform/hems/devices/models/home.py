@@ -36,6 +36,7 @@ class Home(models.Model):
         default=default_longitude, validators=[MinValueValidator(-180.0), MaxValueValidator(180.0)]
     )
     time_zone = models.CharField(max_length=64, default=default_time_zone, validators=[validate_time_zone])
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         db_table = "hems_home"

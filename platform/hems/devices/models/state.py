@@ -19,6 +19,9 @@ class DeviceState(models.Model):
     device = models.OneToOneField(
         "devices.Device", primary_key=True, on_delete=models.CASCADE, related_name="state", db_column="device_id"
     )
+    # The device's owner, copied here (it never changes) so the tick reads a shard's
+    # states by owner without touching hems_device.
+    owner_id = models.BigIntegerField(db_index=True)
     available = models.BooleanField(
         default=True, help_text="False while the driver's physics takes the device away (a vehicle not at home)."
     )

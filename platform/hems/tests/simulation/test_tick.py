@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from hems.devices.models import DeviceState
 from hems.plugins import registry
+from hems.simulation import loader
 from hems.simulation.models import HomeEnergy, TickShard
-from hems.simulation.tick import run_shard, run_tick
+from hems.simulation.tick import run_shard, run_tick, shard_bounds
 from hems.tests.factories import kind_keys, make_device
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +98,9 @@ def test_a_user_change_during_the_tick_is_not_lost(user):
     # The tick writes only live state; a configuration change between its load and
     # its write survives (here: made before the write, after the load would be).
     run_shard(NOON, 0)
-    type(device).objects.filter(pk=device.pk).update(name="renamed", status="offline")
+    # As the API and the admin write it: updated_at moves too, which the tick's cached
+    # configuration watches.
+    type(device).objects.filter(pk=device.pk).update(name="renamed", status="offline", updated_at=timezone.now())
     run_shard(NOON + timedelta(minutes=1), 0)
     device.refresh_from_db()
     assert (device.name, device.status) == ("renamed", "offline")
@@ -189,3 +193,25 @@ def test_storage_hours_split_charge_and_discharge(api, user):
     charged = sum(h["chargeWh"] for h in hours)
     assert charged > 0 and sum(h["dischargeWh"] for h in hours) == 0
     assert charged == pytest.approx(sum(h["energyWh"] for h in hours))
+
+
+def test_configuration_changes_reach_the_next_tick(user):
+    """The tick caches configuration between ticks; every kind of change shows up."""
+    producer = make_device(user, kind_of("production"))
+    run_tick(NOON)
+    assert DeviceState.objects.get(pk=producer.pk).power_w > 0
+    producer.status = "offline"
+    producer.save()
+    run_tick(NOON + timedelta(minutes=1))
+    assert DeviceState.objects.get(pk=producer.pk).power_w == 0
+    added = make_device(user, kind_of("consumption"))
+    run_tick(NOON + timedelta(minutes=2))
+    assert DeviceState.objects.get(pk=added.pk).simulated_at == NOON + timedelta(minutes=2)
+    added.delete()
+    run_tick(NOON + timedelta(minutes=3))  # a device gone from the cache's shard: no error
+    home = user.home
+    home.time_zone = "Australia/Sydney"
+    home.save()
+    run_tick(NOON + timedelta(minutes=4))
+    lo, hi = shard_bounds(0)
+    assert list(loader._cache[(lo, hi)].homes.time_zone) == ["Australia/Sydney"]
