@@ -132,11 +132,9 @@ def simulate_shard(instant: datetime, homes: HomeRows, kinds: list[KindRows], ma
         capacity = np.nan_to_num(rows.capacity_wh) if storage else np.zeros(n)
 
         demand = np.zeros(n)
-        if storage and kind_order(rows) == 2 and devices_so_far:
-            so_far = home_totals(concat(devices_so_far), n_homes)
-            demand = auto_demand(rows, home, so_far.net_grid, rows.online & due)
-        elif storage and kind_order(rows) == 2:
-            demand = auto_demand(rows, home, np.zeros(n_homes), rows.online & due)
+        if kind_order(rows) == 2:
+            residual = home_totals(concat(devices_so_far), n_homes).net_grid
+            demand = auto_demand(rows, home, residual, rows.online & due)
 
         new = rows.state.copy()
         pick = np.flatnonzero(due & rows.online)
@@ -173,8 +171,7 @@ def simulate_shard(instant: datetime, homes: HomeRows, kinds: list[KindRows], ma
             )
         )
 
-    everything = concat(devices_so_far) if devices_so_far else None
-    totals = home_totals(everything, n_homes) if everything is not None else home_totals(concat([]), 0)
+    totals = home_totals(concat(devices_so_far), n_homes)
     energy, period_start = energy_over_tick(results, devices_so_far, n_homes, now)
     # Homes this tick moved forward (a late or repeated tick moves none).
     present = np.zeros(n_homes, dtype=bool)
