@@ -9,6 +9,7 @@ is read whole again: one query for the homes and one per kind.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -40,6 +41,7 @@ STATE_COLUMNS = [
     ("hour_energy_wh", "s.hour_energy_wh", "float8"),
     ("hour_charge_wh", "s.hour_charge_wh", "float8"),
     ("hour_discharge_wh", "s.hour_discharge_wh", "float8"),
+    ("updated_us", "(EXTRACT(EPOCH FROM d.updated_at) * 1000000)::int8", "int8"),
 ]
 
 
@@ -62,11 +64,50 @@ class KindRows:
     simulated_at: np.ndarray  # seconds since the epoch, NaN if never
     config: dict[str, np.ndarray]
     hour: dict[str, np.ndarray] | None = None  # the running hour: start (epoch) and energies
+    updated_us: np.ndarray | None = None  # each device's updated_at, in microseconds
 
     def __post_init__(self) -> None:
+        n = len(self.ids)
         if self.hour is None:
-            n = len(self.ids)
             self.hour = {"start": np.full(n, np.nan), **{name: np.zeros(n) for name in HOUR_ENERGY}}
+        if self.updated_us is None:
+            self.updated_us = np.zeros(n, dtype=np.int64)
+
+    def take(self, index) -> KindRows:
+        return KindRows(
+            kind=self.kind,
+            ids=self.ids[index],
+            owner=self.owner[index],
+            online=self.online[index],
+            state=self.state.take(index),
+            capacity_wh=self.capacity_wh[index],
+            simulated_at=self.simulated_at[index],
+            config={name: values[index] for name, values in self.config.items()},
+            hour={name: values[index] for name, values in self.hour.items()},
+            updated_us=self.updated_us[index],
+        )
+
+    def merged(self, other: KindRows) -> KindRows:
+        """These devices and ``other``'s together, in id order."""
+
+        def join(a, b):
+            return np.concatenate([a, b])
+
+        both = KindRows(
+            kind=self.kind,
+            ids=join(self.ids, other.ids),
+            owner=join(self.owner, other.owner),
+            online=join(self.online, other.online),
+            state=State(
+                **{f: join(getattr(self.state, f), getattr(other.state, f)) for f in State.__dataclass_fields__}
+            ),
+            capacity_wh=join(self.capacity_wh, other.capacity_wh),
+            simulated_at=join(self.simulated_at, other.simulated_at),
+            config={name: join(values, other.config[name]) for name, values in self.config.items()},
+            hour={name: join(values, other.hour[name]) for name, values in self.hour.items()},
+            updated_us=join(self.updated_us, other.updated_us),
+        )
+        return both.take(np.argsort(both.ids, kind="stable"))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -145,9 +186,10 @@ def load_homes(lo: int, hi: int, owners: np.ndarray) -> Homes:
     )
 
 
-def load_kind(kind: DeviceKind, lo: int, hi: int) -> KindRows:
+def load_kind(kind: DeviceKind, lo: int, hi: int, changed_since_us: int | None = None) -> KindRows:
     """The shard's devices of one kind with their state and attributes, by binary COPY:
-    one query (two with a free-text attribute), decoded without a loop over rows."""
+    one query (two with a free-text attribute), decoded without a loop over rows.
+    With ``changed_since_us``, only the devices updated since then."""
     model = kind.model
     table = connection.ops.quote_name(model._meta.db_table)
     pointer = connection.ops.quote_name(model._meta.pk.column)
@@ -155,6 +197,8 @@ def load_kind(kind: DeviceKind, lo: int, hi: int) -> KindRows:
         f"FROM {table} k JOIN hems_device d ON d.id = k.{pointer} "
         "JOIN hems_device_state s ON s.device_id = d.id WHERE d.owner_id >= %s AND d.owner_id < %s"
     )
+    if changed_since_us is not None:
+        frm += f" AND d.updated_at >= to_timestamp({int(changed_since_us)} / 1000000.0)"
     config = config_columns(kind, frm, lo, hi)
     expressions = [sql for _, sql, _ in STATE_COLUMNS]
     for column in config:
@@ -197,6 +241,7 @@ def load_kind(kind: DeviceKind, lo: int, hi: int) -> KindRows:
         simulated_at=native("simulated_at"),
         config=arrays,
         hour={"start": native("hour_start"), **{name: native(f"hour_{name}") for name in HOUR_ENERGY}},
+        updated_us=native("updated_us", np.int64),
     )
 
 
@@ -223,21 +268,44 @@ _cache: dict[tuple[int, int], CachedShard] = {}
 
 STATE_ONLY = [
     ("id", "s.device_id::int8", "int8"),
-    *[column for column in STATE_COLUMNS if column[0] not in {"id", "owner", "online"}],
+    *[column for column in STATE_COLUMNS if column[0] not in {"id", "owner", "online", "updated_us"}],
 ]
 
+# A change committed later than a newer one (a slow transaction) may carry an older
+# updated_at: an incremental refresh looks this far back, and the version check after
+# it sends anything it still misses to a full reload.
+REFRESH_WINDOW_US = 5 * 60 * 1_000_000
 
-def shard_version(lo: int, hi: int) -> tuple:
-    """Anything a user or operator changes in the shard's devices or homes moves it."""
+# How each shard load went, for tests and logs: cached, refreshed or full.
+loads: Counter = Counter()
+
+
+def shard_version(lo: int, hi: int) -> tuple[int, ...]:
+    """(count, sum of updated_at in microseconds, max id, sum of ids) of the shard's
+    devices, then (count, sum of updated_at) of its homes: any committed change to a
+    device or home moves it, whatever order transactions commit in."""
+    us = "(EXTRACT(EPOCH FROM {0}updated_at) * 1000000)::int8"
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*), COALESCE(sum(EXTRACT(EPOCH FROM updated_at)), 0), COALESCE(max(id), 0), "
-            "COALESCE(sum(id), 0), (SELECT count(*) || ':' || COALESCE(sum(EXTRACT(EPOCH FROM h.updated_at)), 0) "
-            "FROM hems_home h WHERE h.owner_id >= %s AND h.owner_id < %s) "
+            f"SELECT count(*), COALESCE(sum({us.format('')}), 0), COALESCE(max(id), 0), COALESCE(sum(id), 0), "
+            f"(SELECT count(*) FROM hems_home h WHERE h.owner_id >= %s AND h.owner_id < %s), "
+            f"(SELECT COALESCE(sum({us.format('h.')}), 0) FROM hems_home h WHERE h.owner_id >= %s AND h.owner_id < %s) "
             "FROM hems_device WHERE owner_id >= %s AND owner_id < %s",
-            [lo, hi, lo, hi],
+            [lo, hi, lo, hi, lo, hi],
         )
-        return tuple(cursor.fetchone())
+        return tuple(int(value) for value in cursor.fetchone())
+
+
+def local_version(kinds: list[KindRows]) -> tuple[int, ...]:
+    """The device half of :func:`shard_version`, computed from cached rows."""
+    ids = np.concatenate([k.ids for k in kinds]) if kinds else np.zeros(0, dtype=np.int64)
+    updated = np.concatenate([k.updated_us for k in kinds]) if kinds else np.zeros(0, dtype=np.int64)
+    return (
+        len(ids),
+        int(updated.astype(object).sum()) if len(ids) else 0,
+        int(ids.max()) if len(ids) else 0,
+        int(ids.astype(object).sum()) if len(ids) else 0,
+    )
 
 
 def load_states(lo: int, hi: int) -> np.ndarray:
@@ -278,18 +346,43 @@ def with_states(rows: KindRows, states: np.ndarray, ids: np.ndarray) -> KindRows
     )
 
 
+def refreshed(cached: CachedShard, version: tuple[int, ...], lo: int, hi: int) -> CachedShard | None:
+    """The cache brought up to ``version`` by reading only what changed, or None when
+    that cannot account for the version (deleted devices, a very late commit)."""
+    kinds = cached.kinds
+    if version[:4] != cached.version[:4]:
+        newest = max((int(k.updated_us.max()) for k in kinds if len(k.ids)), default=0)
+        changed = [load_kind(k.kind, lo, hi, changed_since_us=newest - REFRESH_WINDOW_US) for k in kinds]
+        changed_ids = np.concatenate([c.ids for c in changed]) if changed else np.zeros(0, dtype=np.int64)
+        kinds = [old.take(~np.isin(old.ids, changed_ids)).merged(new) for old, new in zip(kinds, changed, strict=True)]
+        if local_version(kinds) != version[:4]:
+            return None
+    homes = cached.homes
+    if version[4:] != cached.version[4:]:
+        owners = np.concatenate([k.owner for k in kinds]) if kinds else np.zeros(0, dtype=np.int64)
+        homes = load_homes(lo, hi, owners)
+    return CachedShard(version, cached.registry, homes, kinds)
+
+
 def load_shard(registry: Registry, lo: int, hi: int) -> tuple[Homes, list[KindRows]]:
-    """The shard's homes and devices, from this process's cache when it still holds."""
+    """The shard's homes and devices, from this process's cache when it still holds,
+    refreshed with just the changed rows when it can be, read whole otherwise."""
     version = shard_version(lo, hi)
     cached = _cache.get((lo, hi))
-    if cached is not None and cached.version == version and cached.registry is registry:
+    how = "cached"
+    if cached is not None and cached.registry is registry and cached.version != version:
+        cached, how = refreshed(cached, version, lo, hi), "refreshed"
+    if cached is not None and cached.registry is registry:
         states = load_states(lo, hi)
         ids = np.ascontiguousarray(states["id"], dtype=np.int64)
         kinds = [with_states(rows, states, ids) for rows in cached.kinds]
         if all(rows is not None for rows in kinds):
+            _cache[(lo, hi)] = cached
+            loads[how] += 1
             return cached.homes, kinds
     homes, kinds = load_whole_shard(registry, lo, hi)
     _cache[(lo, hi)] = CachedShard(version, registry, homes, kinds)
+    loads["full"] += 1
     return homes, kinds
 
 

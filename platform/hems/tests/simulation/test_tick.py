@@ -196,22 +196,28 @@ def test_storage_hours_split_charge_and_discharge(api, user):
 
 
 def test_configuration_changes_reach_the_next_tick(user):
-    """The tick caches configuration between ticks; every kind of change shows up."""
+    """The tick caches configuration between ticks; every kind of change shows up,
+    read incrementally where it can be."""
     producer = make_device(user, kind_of("production"))
     run_tick(NOON)
     assert DeviceState.objects.get(pk=producer.pk).power_w > 0
+    run_tick(NOON + timedelta(seconds=60))
+    before = dict(loader.loads)
     producer.status = "offline"
     producer.save()
-    run_tick(NOON + timedelta(minutes=1))
+    run_tick(NOON + timedelta(minutes=2))
     assert DeviceState.objects.get(pk=producer.pk).power_w == 0
     added = make_device(user, kind_of("consumption"))
-    run_tick(NOON + timedelta(minutes=2))
-    assert DeviceState.objects.get(pk=added.pk).simulated_at == NOON + timedelta(minutes=2)
+    run_tick(NOON + timedelta(minutes=3))
+    assert DeviceState.objects.get(pk=added.pk).simulated_at == NOON + timedelta(minutes=3)
+    assert loader.loads["refreshed"] - before.get("refreshed", 0) == 2
+    assert loader.loads["full"] == before.get("full", 0)
     added.delete()
-    run_tick(NOON + timedelta(minutes=3))  # a device gone from the cache's shard: no error
+    run_tick(NOON + timedelta(minutes=4))  # a device gone: read whole again, no error
+    assert loader.loads["full"] == before.get("full", 0) + 1
     home = user.home
     home.time_zone = "Australia/Sydney"
     home.save()
-    run_tick(NOON + timedelta(minutes=4))
+    run_tick(NOON + timedelta(minutes=5))
     lo, hi = shard_bounds(0)
     assert list(loader._cache[(lo, hi)].homes.time_zone) == ["Australia/Sydney"]
