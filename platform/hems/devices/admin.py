@@ -24,6 +24,11 @@ def kind_change_url(device: Device) -> str | None:
         return None
 
 
+def device_link(device: Device) -> str:
+    url = kind_change_url(device)
+    return format_html('<a href="{}">{}</a>', url, device.name) if url else f"{device.name} (driver missing)"
+
+
 class KindFilter(admin.SimpleListFilter):
     title = "kind"
     parameter_name = "kind"
@@ -51,8 +56,7 @@ class DeviceAdmin(DeviceActions, admin.ModelAdmin):
 
     @admin.display(description="name", ordering="name")
     def link(self, obj):
-        url = kind_change_url(obj)
-        return format_html('<a href="{}">{}</a>', url, obj.name) if url else f"{obj.name} (driver missing)"
+        return device_link(obj)
 
     @admin.display(description="power (W)", ordering="state__power_w")
     def power(self, obj):
@@ -104,7 +108,7 @@ class DeviceInline(admin.TabularInline):
 
     @admin.display(description="name")
     def link(self, obj):
-        return DeviceAdmin.link(None, obj)
+        return device_link(obj)
 
 
 User = get_user_model()

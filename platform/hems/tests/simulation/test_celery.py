@@ -111,3 +111,21 @@ def test_the_tick_is_registered_with_beat():
 
     task = PeriodicTask.objects.get(task=tasks.TICK)
     assert task.enabled and task.crontab.minute == "*" and task.crontab.hour == "*"
+
+
+def test_history_maintenance_prepares_the_coming_days_and_drops_the_expired(eager, settings):
+    from django.utils import timezone
+
+    from hems.simulation import history
+
+    today = timezone.now().date()
+    old = today - timedelta(days=settings.HEMS_DEVICE_HISTORY_RETENTION_DAYS + 1)
+    history.ensure_partitions(old, old, table=history.DEVICE_TABLE)
+    dropped = tasks.maintain_history.delay().get()
+    assert history.partition_name(old, history.DEVICE_TABLE) in dropped
+    with connection.cursor() as cursor:
+        for table in (history.TABLE, history.DEVICE_TABLE):
+            for day in range(4):
+                name = history.partition_name(today + timedelta(days=day), table)
+                cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+                assert cursor.fetchone()[0], name
