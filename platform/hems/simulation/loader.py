@@ -358,8 +358,10 @@ def refreshed(cached: CachedShard, version: tuple[int, ...], lo: int, hi: int) -
         if local_version(kinds) != version[:4]:
             return None
     homes = cached.homes
-    if version[4:] != cached.version[4:]:
-        owners = np.concatenate([k.owner for k in kinds]) if kinds else np.zeros(0, dtype=np.int64)
+    owners = np.concatenate([k.owner for k in kinds]) if kinds else np.zeros(0, dtype=np.int64)
+    # A new home, or a device of an owner the cached homes do not know (a user created
+    # in bulk without a home profile gets the defaults): read the homes again.
+    if version[4:] != cached.version[4:] or not np.isin(owners, homes.owner).all():
         homes = load_homes(lo, hi, owners)
     return CachedShard(version, cached.registry, homes, kinds)
 

@@ -221,3 +221,13 @@ def test_configuration_changes_reach_the_next_tick(user):
     run_tick(NOON + timedelta(minutes=5))
     lo, hi = shard_bounds(0)
     assert list(loader._cache[(lo, hi)].homes.time_zone) == ["Australia/Sydney"]
+
+
+def test_a_device_of_a_user_without_a_home_profile_joins_a_cached_shard(user, django_user_model):
+    make_device(user, kind_of("production"))
+    run_tick(NOON)
+    (bulk,) = django_user_model.objects.bulk_create([django_user_model(username="bulk")])  # no signal, no home
+    device = make_device(bulk, kind_of("production"))
+    run_tick(NOON + timedelta(minutes=1))
+    assert DeviceState.objects.get(pk=device.pk).simulated_at == NOON + timedelta(minutes=1)
+    assert HomeEnergy.objects.filter(owner_id=bulk.pk).count() == 1
