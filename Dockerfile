@@ -16,8 +16,10 @@ subprocess.check_call([sys.executable, "-m", "pip", "install", *deps])
 PY
 COPY platform ./platform
 COPY drivers ./drivers
+COPY examples/hems-appliances ./examples/hems-appliances
 COPY manage.py ./
-RUN pip install --no-deps .
+# hems with its built-in drivers, and the example third-party driver as a package of its own.
+RUN pip install --no-deps . ./examples/hems-appliances
 
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \

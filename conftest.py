@@ -4,6 +4,9 @@ import os
 
 import pytest
 
+# Fixtures shared by the tick's tests (a home of every kind, eager Celery).
+pytest_plugins = ["hems.tests.energy_api"]
+
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):

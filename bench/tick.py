@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -31,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hems.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# A throwaway database: any signing key will do (a deployment must bring its own).
+os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(40))
 
 START = datetime(2026, 6, 22, 10, 20, tzinfo=UTC)  # a Monday noon in Europe, mid-hour
 

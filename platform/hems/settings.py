@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 
 from hems import discovery
+from hems.secret_key import refuse_example_keys, secret_key
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -28,18 +29,37 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production")
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+# Embedded mode: with neither a database nor Redis configured, hems runs on its own:
+# SQLite in HEMS_DATA_DIR, no stats cache, and the tick run by `manage.py ticker`
+# instead of Celery beat and a broker. It is meant for one home (the demo's); anyone
+# with only Python can watch it tick. Deployments give both URLs.
+EMBEDDED = not os.environ.get("DATABASE_URL") and not os.environ.get("REDIS_URL")
+EMBEDDED_DATA_DIR = Path(os.environ.get("HEMS_DATA_DIR", str(BASE_DIR / "var")))
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hems"),
+        os.environ.get("DATABASE_URL")
+        or (
+            f"sqlite:///{EMBEDDED_DATA_DIR / 'hems.sqlite3'}" if EMBEDDED else "postgres://postgres@127.0.0.1:5432/hems"
+        ),
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
 }
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The web server and the ticker share the file: WAL lets readers run beside the
+    # writer, IMMEDIATE transactions wait for the lock instead of failing mid-way.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # The device table's covering index (INCLUDE) speeds the tick's version check on
+    # PostgreSQL; SQLite keeps the index without the extra columns, which is fine here.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
+# No Redis in embedded mode: energyStats is computed from the database each time.
+REDIS_URL = os.environ.get("REDIS_URL") or (None if EMBEDDED else "redis://127.0.0.1:6379/0")
 
 # Redis holds each home's latest stats (a cache: losing it loses nothing).
 HEMS_REDIS_PREFIX = os.environ.get("HEMS_REDIS_PREFIX", "hems:")
@@ -52,7 +72,7 @@ HEMS_HISTORY_RETENTION_DAYS = int(os.environ.get("HEMS_HISTORY_RETENTION_DAYS", 
 HEMS_DEVICE_HISTORY_RETENTION_DAYS = int(os.environ.get("HEMS_DEVICE_HISTORY_RETENTION_DAYS", "90"))
 
 # Celery: Redis as the broker, beat's schedule in the database (django-celery-beat).
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -61,8 +81,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "hems")
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", EMBEDDED)  # no broker to send to
+# A message taken by a worker that dies without acking it goes back to the queue after
+# this many seconds (Redis transport): short redelivers sooner, but a shard running longer
+# than it would be delivered twice (the claim row then makes the second a no-op). Workers
+# look for such messages every few seconds (kombu's default is every 100 s).
+CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 3)),
+    "unacked_restore_throttle": 1,
+}
 
 # Drivers: discovered from the "hems.drivers" entry points, never listed by hand.
 HEMS_DISABLED_DRIVERS = frozenset(env_list("HEMS_DISABLED_DRIVERS"))
@@ -72,6 +101,42 @@ HEMS_DRIVER_APPS = discovery.discover(HEMS_DISABLED_DRIVERS)
 HEMS_DEFAULT_LATITUDE = float(os.environ.get("HEMS_DEFAULT_LATITUDE", "52.52"))
 HEMS_DEFAULT_LONGITUDE = float(os.environ.get("HEMS_DEFAULT_LONGITUDE", "13.405"))
 HEMS_DEFAULT_TIME_ZONE = os.environ.get("HEMS_DEFAULT_TIME_ZONE", "Europe/Berlin")
+
+# Security: production unless told otherwise (SECURITY.md). DEBUG is off by default; a
+# deployment (DATABASE_URL or REDIS_URL set) must bring its own SECRET_KEY, and embedded
+# mode generates one once and keeps it in its data directory, so it starts with no
+# environment at all. HEMS_HTTPS (on by default in a deployment) is for hems behind a
+# TLS-terminating proxy (gunicorn itself serves plain HTTP): secure cookies, HSTS and a
+# redirect of plain HTTP, trusting the proxy's X-Forwarded-Proto.
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = secret_key(os.environ.get("SECRET_KEY"), debug=DEBUG, embedded=EMBEDDED, data_dir=EMBEDDED_DATA_DIR)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+HEMS_HTTPS = env_bool("HEMS_HTTPS", not DEBUG and not EMBEDDED)
+refuse_example_keys(os.environ, https=HEMS_HTTPS)
+SECURE_SSL_REDIRECT = HEMS_HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # container healthchecks call it over plain HTTP
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HEMS_HTTPS else None
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HEMS_HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("HEMS_HSTS_SECONDS", str(365 * 86400))) if HEMS_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HEMS_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preload only takes effect once the domain is submitted to the browsers' list (hstspreload.org).
+SECURE_HSTS_PRELOAD = env_bool("HEMS_HSTS_PRELOAD", True)
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Login throttling (django-axes): HEMS_LOGIN_FAILURE_LIMIT failures for one account, or
+# from one address, lock it out for HEMS_LOGIN_LOCKOUT_MINUTES after the last failure.
+# Behind proxies, HEMS_TRUSTED_PROXIES says how many X-Forwarded-For entries to believe.
+HEMS_TRUSTED_PROXIES = int(os.environ.get("HEMS_TRUSTED_PROXIES", "0"))
+AXES_FAILURE_LIMIT = int(os.environ.get("HEMS_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("HEMS_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # hammering a lock does not extend it forever
+AXES_CLIENT_IP_CALLABLE = "hems.api.throttle.client_ip"
+AXES_USERNAME_CALLABLE = "hems.api.throttle.username"
+AXES_LOCKOUT_CALLABLE = "hems.api.throttle.lockout_response"
+AXES_VERBOSE = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -83,6 +148,7 @@ INSTALLED_APPS = [
     "graphene_django",
     "graphql_jwt.refresh_token",
     "django_celery_beat",
+    "axes",
     "hems.devices",
     "hems.simulation",
     *HEMS_DRIVER_APPS,
@@ -98,6 +164,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a lockout into its answer (hems.api.throttle)
 ]
 
 ROOT_URLCONF = "hems.urls"
@@ -118,7 +185,8 @@ TEMPLATES = [
     },
 ]
 
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
 # GraphQL: the schema is assembled from the drivers at start-up (hems.api.schema).
 GRAPHENE = {
@@ -141,6 +209,7 @@ GRAPHQL_JWT = {
     "JWT_LONG_RUNNING_REFRESH_TOKEN": True,
     "JWT_REFRESH_EXPIRATION_DELTA": timedelta(seconds=int(os.environ.get("JWT_REFRESH_TTL_SECONDS", str(7 * 86400)))),
     "JWT_AUTH_HEADER_PREFIX": "Bearer",
+    "JWT_DECODE_HANDLER": "hems.api.tokens.decode",  # an expiry is required
 }
 
 AUTH_PASSWORD_VALIDATORS = [

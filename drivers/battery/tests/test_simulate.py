@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from hems.plugins import registry
-from hems.testing.simulation import make_batch
+from hems.testing import kind as registered_kind
+from hems.testing import make_batch
 
 BATTERY = {"capacity_wh": 10_000.0, "level_wh": 5_000.0, "max_charge_w": 4_000.0, "max_discharge_w": 5_000.0,
            "round_trip_efficiency": 0.9}  # fmt: skip
@@ -14,7 +14,7 @@ NOON = datetime(2026, 6, 21, 12, 0, tzinfo=UTC)
 
 
 def step(attrs, **options):
-    return registry().kind("battery").simulate(make_batch("battery", NOON, [attrs], **options))
+    return registered_kind("battery").simulate(make_batch("battery", NOON, [attrs], **options))
 
 
 @pytest.mark.parametrize(("mode", "flow"), [("charging", 4000.0), ("discharging", -5000.0), ("idle", 0.0)])
@@ -51,7 +51,7 @@ def test_auto_follows_the_homes_demand_within_its_limits(demand, flow):
 
 
 def test_never_leaves_its_bounds_nor_exceeds_its_rates_over_a_simulated_day():
-    simulate = registry().kind("battery").simulate
+    simulate = registered_kind("battery").simulate
     rng = np.random.default_rng(7)
     attrs = [{**BATTERY, "mode": mode} for mode in ("auto", "charging", "discharging", "auto")]
     state = None

@@ -3,7 +3,7 @@
 import pytest
 
 from drivers.ev.models import ElectricVehicle
-from hems.devices.models import DeviceState
+from hems.testing import set_state
 
 pytestmark = pytest.mark.django_db
 
@@ -47,21 +47,21 @@ def test_the_level_cannot_be_rewritten_by_an_update(api, user, car):
 
 
 def test_a_charging_ev_counts_as_consumption_not_storage(api, user, car):
-    DeviceState.objects.filter(pk=car.pk).update(power_w=11_000, flow_w=11_000)
+    set_state(car, power_w=11_000, flow_w=11_000)
     stats = api.data(STATS, user=user)["energyStats"]
     assert stats["currentConsumption"] == 11_000 and stats["currentStorageFlow"] == 0
     assert stats["netGridFlow"] == 11_000
 
 
 def test_a_discharging_ev_is_storage_outflow(api, user, car):
-    DeviceState.objects.filter(pk=car.pk).update(power_w=3_000, flow_w=-3_000)
+    set_state(car, power_w=3_000, flow_w=-3_000)
     stats = api.data(STATS, user=user)["energyStats"]
     assert stats["currentConsumption"] == 0 and stats["currentStorageFlow"] == -3_000
     assert stats["netGridFlow"] == -3_000
 
 
 def test_an_ev_away_counts_its_last_level_and_no_power(api, user, car):
-    DeviceState.objects.filter(pk=car.pk).update(available=False, power_w=11_000, flow_w=11_000, level_wh=35_000)
+    set_state(car, available=False, power_w=11_000, flow_w=11_000, level_wh=35_000)
     stats = api.data(STATS, user=user)["energyStats"]
     assert stats["currentConsumption"] == 0 and stats["currentStorageFlow"] == 0
     assert stats["currentStorage"] == {"currentLevelWh": 35_000, "totalCapacityWh": 75_000}

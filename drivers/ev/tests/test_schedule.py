@@ -9,7 +9,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from drivers.ev.models import ElectricVehicle
-from hems.simulation.tick import run_tick
+from hems.testing import run_tick
 
 pytestmark = pytest.mark.django_db
 

@@ -4,12 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from hems.plugins import registry
-from hems.testing.simulation import make_batch
+from hems.testing import kind as registered_kind
+from hems.testing import make_batch
 
 
 def test_output_stays_within_five_percent_of_the_rating_over_many_ticks():
-    simulate = registry().kind("generator").simulate
+    simulate = registered_kind("generator").simulate
     rated = 3000.0
     outputs = np.concatenate(
         [

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from hems.plugins import registry
-from hems.testing.simulation import make_batch, run_day
+from hems.testing import kind as registered_kind
+from hems.testing import make_batch, run_day
 
 AC = {"rated_power_w": 3500.0, "min_modulation_w": 400.0, "max_modulation_w": 3200.0, "setpoint_c": 24.0}
 HEATER = {"rated_power_w": 2000.0, "min_modulation_w": 500.0, "max_modulation_w": 2000.0, "setpoint_c": 20.0}
@@ -36,8 +36,8 @@ def test_they_follow_the_outdoor_temperature():
 
     def duty(kind, attrs, temperature):
         ids = list(range(1, 201))
-        state = (
-            registry().kind(kind).simulate(make_batch(kind, noon, [attrs] * 200, ids=ids, temperature_c=temperature))
+        state = registered_kind(kind).simulate(
+            make_batch(kind, noon, [attrs] * 200, ids=ids, temperature_c=temperature)
         )
         return (state.power_w > 0).mean(), state.power_w[state.power_w > 0].mean() if (state.power_w > 0).any() else 0
 

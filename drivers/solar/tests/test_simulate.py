@@ -5,15 +5,15 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from hems.plugins import registry
-from hems.testing.simulation import make_batch, run_day
+from hems.testing import kind as registered_kind
+from hems.testing import make_batch, run_day
 
 PANEL = {"rated_power_w": 5000.0, "tilt_deg": 35.0, "azimuth_deg": 180.0, "derate": 0.9}
 
 
 def power(instant, **options):
     return float(
-        registry().kind("solar_panel").simulate(make_batch("solar_panel", instant, [PANEL], **options)).power_w[0]
+        registered_kind("solar_panel").simulate(make_batch("solar_panel", instant, [PANEL], **options)).power_w[0]
     )
 
 

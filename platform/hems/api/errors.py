@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import re
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
 from graphene.utils.str_converters import to_camel_case
+from graphene_django.views import HttpError
 from graphql import GraphQLError, GraphQLSyntaxError
 from graphql_jwt.exceptions import JSONWebTokenError
 
@@ -20,6 +22,7 @@ PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 BAD_REQUEST = "BAD_REQUEST"
+TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
 
 INTERNAL_MESSAGE = "Internal server error."
 
@@ -39,6 +42,15 @@ def not_found(what: str = "Device") -> GraphQLError:
 
 def unauthenticated(message: str = "Authentication required: send 'Authorization: Bearer <token>'.") -> GraphQLError:
     return GraphQLError(message, extensions={"code": UNAUTHENTICATED})
+
+
+def too_many_attempts() -> GraphQLError:
+    """A login refused because the account or the address failed too often lately."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    return GraphQLError(
+        f"Too many failed login attempts for this account or from this address. Try again in {seconds // 60} minutes.",
+        extensions={"code": TOO_MANY_ATTEMPTS, "retryAfter": seconds},
+    )
 
 
 def from_validation_error(exc: ValidationError, prefix: str = "") -> GraphQLError:
@@ -91,6 +103,10 @@ def format_error(error: Exception) -> dict:
 
     Internal failures are logged with their traceback and answered without details.
     """
+    if isinstance(error, HttpError):
+        # graphene-django's refusal of the request itself (no or invalid JSON, a body
+        # larger than DATA_UPLOAD_MAX_MEMORY_SIZE, a GET of a mutation): the client's fault.
+        return {"message": str(error.message or error), "extensions": {"code": BAD_REQUEST}}
     if not isinstance(error, GraphQLError):
         logger.error("unexpected error outside GraphQL execution", exc_info=error)
         return {"message": INTERNAL_MESSAGE, "extensions": {"code": INTERNAL}}

@@ -47,3 +47,13 @@ def query_limits_rule(max_fields: int, max_depth: int) -> type[ValidationRule]:
                         self._walk(fragment.selection_set, fragments, depth, active | {name})
 
     return QueryLimits
+
+
+class NoSchemaIntrospection(ValidationRule):
+    """Refuse ``__schema`` and ``__type`` (the schema's shape) but not ``__typename``,
+    which clients add to every selection of an interface (graphene's own
+    DisableIntrospection refuses it too, and with it every Apollo client)."""
+
+    def enter_field(self, node: FieldNode, *_args):
+        if node.name.value in {"__schema", "__type"}:
+            self.report_error(GraphQLError(f"Cannot query '{node.name.value}': introspection is disabled.", node))

@@ -9,7 +9,7 @@ class DevicesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from hems.devices import signals  # noqa: F401  (connects the home profile signal)
+        from hems.devices import orphans, signals  # noqa: F401  (connect their signal receivers)
         from hems.devices.catalogue import sync_kinds
 
         # Any migrate or flush refreshes the catalogue of kinds the database accepts.

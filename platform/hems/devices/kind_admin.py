@@ -11,9 +11,12 @@ from hems.sdk.types import Status
 
 
 def live_power(device) -> float:
-    """What the device draws or gives now: 0 when it is offline."""
+    """What the device draws or gives now: 0 when it is offline, or when its driver is
+    missing (no tick simulates it any more; its last state is stale)."""
+    from hems.plugins import registry
+
     state = getattr(device, "state", None)
-    if state is None or device.status != Status.ONLINE or not state.available:
+    if state is None or device.status != Status.ONLINE or not state.available or device.kind not in registry().kinds:
         return 0.0
     return state.power_w
 

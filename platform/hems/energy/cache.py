@@ -12,7 +12,8 @@ Key layout (``HEMS_REDIS_PREFIX`` defaults to ``hems:``)::
 
 The figures are stale when ``config_at > loaded_at``: a user changed a device after
 the tick read it. Redis is a cache: a missing or stale hash is recomputed from
-PostgreSQL and written back.
+PostgreSQL and written back. Without ``REDIS_URL`` (the embedded mode) there is no
+cache at all: every read recomputes, every write is skipped.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def client() -> redis.Redis:
     return _client(settings.REDIS_URL)
 
 
+def enabled() -> bool:
+    """Is a Redis configured? (Not in the embedded mode.)"""
+    return bool(settings.REDIS_URL)
+
+
 def key(owner_id: int) -> str:
     return f"{settings.HEMS_REDIS_PREFIX}stats:{owner_id}"
 
@@ -57,6 +63,8 @@ def encode(stats: EnergyStats, loaded_at: float) -> dict[str, float]:
 
 def read(owner_id: int) -> EnergyStats | None:
     """The cached stats, or None when missing, stale or Redis is unreachable."""
+    if not enabled():
+        return None
     try:
         raw = client().hgetall(key(owner_id))
     except redis.RedisError as exc:
@@ -73,6 +81,8 @@ def read(owner_id: int) -> EnergyStats | None:
 
 
 def write(owner_id: int, stats: EnergyStats, loaded_at: float) -> None:
+    if not enabled():
+        return
     try:
         client().hset(key(owner_id), mapping=encode(stats, loaded_at))
     except redis.RedisError as exc:
@@ -81,6 +91,8 @@ def write(owner_id: int, stats: EnergyStats, loaded_at: float) -> None:
 
 def write_many(items: list[tuple[int, EnergyStats]], loaded_at: float, chunk: int = 2000) -> None:
     """Write many homes' stats in pipelines (one round trip per ``chunk`` homes)."""
+    if not enabled():
+        return
     try:
         pipe = client().pipeline(transaction=False)
         for i, (owner_id, stats) in enumerate(items, 1):
@@ -94,6 +106,8 @@ def write_many(items: list[tuple[int, EnergyStats]], loaded_at: float, chunk: in
 
 def config_changed(owner_id: int) -> None:
     """A user changed their devices: figures read before now are stale."""
+    if not enabled():
+        return
     try:
         client().hset(key(owner_id), "config_at", time.time())
     except redis.RedisError as exc:
@@ -109,6 +123,8 @@ def stats_for(owner_id: int) -> EnergyStats:
     cached = read(owner_id)
     if cached is not None:
         return cached
+    if settings.REDIS_URL:  # a cache miss costs a query: worth seeing in the logs
+        logger.info("energy stats of owner %d recomputed from PostgreSQL (not cached or stale)", owner_id)
     loaded_at = time.time()
     stats = stats_from_database(owner_id, timezone.now())
     write(owner_id, stats, loaded_at)

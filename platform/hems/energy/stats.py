@@ -141,7 +141,14 @@ def stats_from_database(owner_id: int, now: datetime) -> EnergyStats:
     devices = DeviceArrays(
         home=np.zeros(len(rows), dtype=np.intp),
         device_type=np.array([TYPE_CODES[t] for t in columns[0]], dtype=np.int8),
-        online=np.array([s == Status.ONLINE and a for s, a in zip(columns[2], columns[3], strict=True)], dtype=bool),
+        # A device whose driver is missing is not simulated any more: its last state is stale.
+        online=np.array(
+            [
+                s == Status.ONLINE and a and k in kinds
+                for k, s, a in zip(columns[1], columns[2], columns[3], strict=True)
+            ],
+            dtype=bool,
+        ),
         power_w=np.array(columns[4], dtype=float),
         flow_w=np.array(columns[5], dtype=float),
         level_wh=np.array([v or 0.0 for v in columns[6]], dtype=float),

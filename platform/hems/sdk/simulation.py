@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -117,6 +117,24 @@ class Batch:
     def minute(self) -> int:
         """The tick's instant in whole minutes since the epoch (a seed component)."""
         return int(self.instant.timestamp()) // 60
+
+    def local_days(self) -> np.ndarray:
+        """int64, per device: the home's local date as whole days since 1970-01-01.
+
+        It changes at local midnight (unlike the UTC date) and never repeats (unlike
+        ``homes.day_of_year`` or ``homes.weekday``), so it seeds what a household
+        decides once a day: ``batch.uniform(salt, minute=batch.local_days())``.
+        Added in API 1.1.
+        """
+        day_of_year = self.homes.day_of_year.astype(np.int64)
+        # The local year is the UTC year, except around New Year where a home's local
+        # date may already be (or still be) on the other side.
+        utc = self.instant.astimezone(UTC)
+        year = np.full(len(day_of_year), utc.year, dtype=np.int64)
+        year = np.where((utc.month == 1) & (day_of_year > 300), year - 1, year)
+        year = np.where((utc.month == 12) & (day_of_year < 60), year + 1, year)
+        first = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+        return first + day_of_year - 1
 
     def uniform(self, salt: int, minute: int | np.ndarray | None = None) -> np.ndarray:
         """Uniform numbers in [0, 1), one per device, seeded by device id, instant and

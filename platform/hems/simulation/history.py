@@ -93,10 +93,16 @@ def ensure_partitions(first: date, last: date, table: str = TABLE) -> None:
 
 def drop_expired_partitions(today: date, retention_days: int | None = None, table: str = TABLE) -> list[str]:
     """Drop the daily partitions older than the retention; return their names."""
-    if connection.vendor != "postgresql":
-        return []
     default = settings.HEMS_HISTORY_RETENTION_DAYS if table == TABLE else settings.HEMS_DEVICE_HISTORY_RETENTION_DAYS
     keep_from = today - timedelta(days=retention_days or default)
+    if connection.vendor != "postgresql":  # one table, no partitions: delete the old rows
+        column = "period_start" if table == TABLE else "hour_start"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {column} < %s",
+                [datetime.combine(keep_from, datetime.min.time(), tzinfo=UTC)],
+            )
+        return []
     dropped = []
     with connection.cursor() as cursor:
         cursor.execute(

@@ -369,6 +369,10 @@ def refreshed(cached: CachedShard, version: tuple[int, ...], lo: int, hi: int) -
 def load_shard(registry: Registry, lo: int, hi: int) -> tuple[Homes, list[KindRows]]:
     """The shard's homes and devices, from this process's cache when it still holds,
     refreshed with just the changed rows when it can be, read whole otherwise."""
+    if connection.vendor != "postgresql":
+        from hems.simulation import portable_loader  # the embedded mode's simple path
+
+        return portable_loader.load_shard(registry, lo, hi)
     version = shard_version(lo, hi)
     cached = _cache.get((lo, hi))
     how = "cached"

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from hems.energy import cache
 from hems.plugins import registry
@@ -56,9 +57,9 @@ def claim(instant: datetime, shard: int) -> bool:
     transaction: a crash before commit leaves it unclaimed for the retry."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO hems_tick_shard (instant, shard, devices, finished_at) VALUES (%s, %s, 0, now()) "
+            "INSERT INTO hems_tick_shard (instant, shard, devices, finished_at) VALUES (%s, %s, 0, %s) "
             "ON CONFLICT (instant, shard) DO NOTHING RETURNING id",
-            [instant, shard],
+            [instant, shard, timezone.now()],
         )
         return cursor.fetchone() is not None
 
@@ -86,8 +87,8 @@ def run_shard(instant: datetime, shard: int) -> ShardReport:
         writer.write_device_hours(result)
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE hems_tick_shard SET devices = %s, finished_at = now() WHERE instant = %s AND shard = %s",
-                [written, instant, shard],
+                "UPDATE hems_tick_shard SET devices = %s, finished_at = %s WHERE instant = %s AND shard = %s",
+                [written, timezone.now(), instant, shard],
             )
         timings["history"] = time.perf_counter() - mark
     mark = time.perf_counter()

@@ -163,6 +163,14 @@ def write_history(result: ShardResult) -> int:
     return written
 
 
+# An hour already flushed (the device's time zone moved it, or a replay) adds up.
+ADD_TO_HOUR = (
+    "ON CONFLICT (device_id, hour_start) DO UPDATE SET energy_wh = hems_device_energy.energy_wh + "
+    "EXCLUDED.energy_wh, charge_wh = hems_device_energy.charge_wh + EXCLUDED.charge_wh, "
+    "discharge_wh = hems_device_energy.discharge_wh + EXCLUDED.discharge_wh"
+)
+
+
 def write_device_hours(result: ShardResult) -> int:
     """The hours that ended at this tick, one row per device, into the hourly history."""
     parts = [k.finished for k in result.kinds if len(k.finished["device_id"])]
@@ -176,7 +184,7 @@ def write_device_hours(result: ShardResult) -> int:
         with connection.cursor() as cursor:
             cursor.executemany(
                 f"INSERT INTO {history.DEVICE_TABLE} (device_id, hour_start, energy_wh, charge_wh, discharge_wh) "
-                "VALUES (%s, %s, %s, %s, %s)",
+                "VALUES (%s, %s, %s, %s, %s) " + ADD_TO_HOUR,
                 [
                     (int(d), datetime.fromtimestamp(float(t), UTC), float(e), float(c), float(x))
                     for d, t, e, c, x in zip(
@@ -199,9 +207,7 @@ def write_device_hours(result: ShardResult) -> int:
         cursor.execute(
             f"INSERT INTO {history.DEVICE_TABLE} (device_id, hour_start, energy_wh, charge_wh, discharge_wh) "
             "SELECT device_id, to_timestamp(hour_start), energy_wh, charge_wh, discharge_wh FROM hems_tick_hours "
-            "ON CONFLICT (device_id, hour_start) DO UPDATE SET energy_wh = hems_device_energy.energy_wh + "
-            "EXCLUDED.energy_wh, charge_wh = hems_device_energy.charge_wh + EXCLUDED.charge_wh, "
-            "discharge_wh = hems_device_energy.discharge_wh + EXCLUDED.discharge_wh"
+            + ADD_TO_HOUR
         )
         written = cursor.rowcount
         cursor.execute("TRUNCATE hems_tick_hours")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from io import StringIO
@@ -14,6 +15,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from freezegun import freeze_time
 from graphene.utils.str_converters import to_camel_case
 
 from hems.devices.models import Device, DeviceState, StorageDevice
@@ -25,6 +27,9 @@ from hems.testing.simulation import make_batch, run_day
 
 SUMMER_DAY = datetime(2026, 6, 22, 0, 0, tzinfo=UTC)  # a Monday
 WINTER_DAY = datetime(2026, 1, 12, 0, 0, tzinfo=UTC)  # a Monday
+# Another hemisphere and a local New Year while it is still the old year in UTC.
+NEW_YEAR_EVE = datetime(2026, 12, 31, 1, 0, tzinfo=UTC)
+SYDNEY = {"latitude": -33.87, "longitude": 151.21, "time_zone": "Australia/Sydney"}
 
 CREATE = """
 mutation Create($input: CreateDeviceInput!) {
@@ -61,6 +66,20 @@ def build(kind_key: str, owner, attributes: dict[str, Any], name: str = "Contrac
     """An unsaved device of the kind with the given attributes."""
     model = registry().kind(kind_key).model
     return model(name=name, owner=owner, **attributes)
+
+
+def assert_batches_equal(batch, before) -> None:
+    """simulate() must not write into the batch it is given (the tick reuses it)."""
+    for f in fields(batch.state):
+        assert np.array_equal(getattr(batch.state, f.name), getattr(before.state, f.name), equal_nan=True), (
+            f"simulate() changed batch.state.{f.name}"
+        )
+    for name, values in batch.config.items():
+        assert np.array_equal(values, before.config[name], equal_nan=values.dtype.kind == "f"), (
+            f"simulate() changed batch.config[{name!r}]"
+        )
+    for name in ("elapsed_h", "demand_w", "ids"):
+        assert np.array_equal(getattr(batch, name), getattr(before, name)), f"simulate() changed batch.{name}"
 
 
 def form_value(value: Any) -> str:
@@ -246,39 +265,80 @@ class DriverContract:
         assert kind.simulate is not None, "a kind needs its batch physics (DeviceKind.simulate)"
         assert len(kind.simulate(make_batch(kind_key, SUMMER_DAY, []))) == 0
 
+    def max_power_w(self, kind_key: str, attributes: dict[str, Any]) -> float | None:
+        """The most a device with these attributes may ever draw or give (W), or None.
+
+        Override it to have the kit hold ``simulate()`` to the kind's rating over the
+        simulated days (a rated power, a peak output...).
+        """
+        return None
+
+    def _check_bounds(self, kind, attributes, state, when):
+        n = len(attributes)
+        assert len(state) == n and all(len(getattr(state, f.name)) == n for f in fields(state)), (
+            f"{when}: simulate() must return one value per device for every State field"
+        )
+        assert np.isfinite(state.power_w).all() and (state.power_w >= 0).all(), f"{when}: power {state.power_w}"
+        limits = [self.max_power_w(kind.key, a) for a in attributes]
+        for i, limit in enumerate(limits):
+            if limit is not None:
+                assert state.power_w[i] <= limit + 1e-6, f"{when}: {state.power_w[i]} W is above {limit} W"
+        if kind.device_type == DeviceType.STORAGE:
+            capacity = np.array([a["capacity_wh"] for a in attributes])
+            max_in = np.array([a["max_charge_w"] for a in attributes])
+            max_out = np.array([a["max_discharge_w"] for a in attributes])
+            assert ((state.level_wh >= 0) & (state.level_wh <= capacity + 1e-6)).all(), when
+            assert (state.flow_w <= max_in + 1e-6).all() and (-state.flow_w <= max_out + 1e-6).all(), when
+            assert np.allclose(state.power_w, np.abs(state.flow_w)), when
+        else:
+            assert (state.flow_w == 0).all(), f"{when}: only storage kinds have a storage flow"
+
     def test_simulation_stays_within_physical_bounds_over_a_day(self, kind_key):
         kind = registry().kind(kind_key)
         attributes = self._attributes(kind_key)
-        storage = kind.device_type == DeviceType.STORAGE
-        for start in (SUMMER_DAY, WINTER_DAY):
-            for instant, state in run_day(kind_key, attributes, start):
-                assert np.isfinite(state.power_w).all() and (state.power_w >= 0).all(), instant
-                if storage:
-                    capacity = np.array([a["capacity_wh"] for a in attributes])
-                    max_in = np.array([a["max_charge_w"] for a in attributes])
-                    max_out = np.array([a["max_discharge_w"] for a in attributes])
-                    assert ((state.level_wh >= 0) & (state.level_wh <= capacity + 1e-6)).all(), instant
-                    assert (state.flow_w <= max_in + 1e-6).all() and (-state.flow_w <= max_out + 1e-6).all(), instant
-                    assert np.allclose(state.power_w, np.abs(state.flow_w)), instant
+        for start, where in ((SUMMER_DAY, {}), (WINTER_DAY, {}), (NEW_YEAR_EVE, SYDNEY)):
+            for instant, state in run_day(kind_key, attributes, start, **where):
+                self._check_bounds(kind, attributes, state, f"{instant} {where}")
+
+    def test_simulation_stays_within_bounds_after_a_long_gap(self, kind_key):
+        """After a missed hour or two the tick passes the whole gap as ``elapsed_h``."""
+        kind = registry().kind(kind_key)
+        attributes = self._attributes(kind_key)
+        for hour in (0, 7, 13, 20):
+            instant = SUMMER_DAY + timedelta(hours=hour)
+            state = kind.simulate(make_batch(kind_key, instant, attributes, elapsed_h=2.0))
+            self._check_bounds(kind, attributes, state, f"{instant} after 2 h")
 
     def test_simulation_is_deterministic(self, kind_key):
+        """The same tick over the same states gives the same result, to the bit, whatever
+        the wall clock says, and without changing the batch it was given."""
         simulate = registry().kind(kind_key).simulate
-        batch = make_batch(kind_key, SUMMER_DAY + timedelta(hours=12), self._attributes(kind_key))
-        first, second = simulate(batch), simulate(batch)
+        attributes = self._attributes(kind_key)
+        results = []
+        for now in ("2001-02-03 04:05:06", "2031-07-08 09:10:11"):
+            batch = make_batch(kind_key, SUMMER_DAY + timedelta(hours=12), attributes)
+            before = deepcopy(batch)
+            with freeze_time(now):
+                results.append(simulate(batch))
+            assert_batches_equal(batch, before)
+        first, second = results
         for f in fields(first):
             assert np.array_equal(getattr(first, f.name), getattr(second, f.name), equal_nan=True), f.name
 
     def test_a_batch_gives_what_each_device_gives_alone(self, kind_key):
         simulate = registry().kind(kind_key).simulate
         attributes = self._attributes(kind_key)
+        # Many devices, both attribute sets interleaved, in no particular order of ids.
+        ids = [911, 12, 5_000_017, 11, 64, 3]
+        many = [attributes[i % len(attributes)] for i in range(len(ids))]
         for hour in (3, 9, 13, 19):
             instant = SUMMER_DAY + timedelta(hours=hour, minutes=17)
-            together = simulate(make_batch(kind_key, instant, attributes, ids=[11, 12]))
-            for i, (device_id, attrs) in enumerate(zip([11, 12], attributes, strict=True)):
+            together = simulate(make_batch(kind_key, instant, many, ids=ids))
+            for i, (device_id, attrs) in enumerate(zip(ids, many, strict=True)):
                 alone = simulate(make_batch(kind_key, instant, [attrs], ids=[device_id]))
                 for f in fields(alone):
                     mine = getattr(together, f.name)[i : i + 1]
-                    assert np.allclose(mine, getattr(alone, f.name), equal_nan=True), (hour, f.name)
+                    assert np.allclose(mine, getattr(alone, f.name), equal_nan=True), (hour, device_id, f.name)
 
     def test_simulate_does_no_queries(self, kind_key, django_assert_num_queries):
         simulate = registry().kind(kind_key).simulate

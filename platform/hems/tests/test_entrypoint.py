@@ -16,6 +16,8 @@ import psycopg
 import pytest
 from django.conf import settings
 
+from hems.plugins import registry
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -77,7 +79,10 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60.0) ->
 def test_migrate_seeds_the_demo_once_and_web_serves_the_api(environment):
     first = subprocess.run([str(ENTRY), "migrate"], env=environment, capture_output=True, text=True, timeout=180)
     assert first.returncode == 0, first.stderr
-    assert "Created the demo user: username 'entrydemo', password 'entry-demo-password-1' (6 devices)" in first.stdout
+    kinds = sum(1 for kind in registry().kinds.values() if kind.example)  # one demo device each, whatever is installed
+    assert f"Created the demo user: username 'entrydemo', password 'entry-demo-password-1' ({kinds} devices)" in (
+        first.stdout
+    )
     again = subprocess.run([str(ENTRY), "migrate"], env=environment, capture_output=True, text=True, timeout=180)
     assert again.returncode == 0 and "Kept the demo user" in again.stdout
 
@@ -92,7 +97,7 @@ def test_migrate_seeds_the_demo_once_and_web_serves_the_api(environment):
         login = post(api, 'mutation { loginUser(username: "entrydemo", password: "entry-demo-password-1") { token } }')
         token = login["data"]["loginUser"]["token"]
         devices = post(api, "{ allDevices { kind } }", token)["data"]["allDevices"]
-        assert len(devices) == 6
+        assert len(devices) == kinds
         stats = post(api, "{ energyStats { netGridFlow timestamp } }", token)["data"]["energyStats"]
         assert stats["netGridFlow"] == 0  # before the first tick
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/admin/css/base.css", timeout=5) as css:
@@ -132,3 +137,56 @@ def test_all_runs_web_worker_and_beat_together_and_stops_them_together(environme
         stack.wait(timeout=30)
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def test_with_no_database_nor_redis_all_runs_embedded_and_ticks(tmp_path):
+    """The same command with nothing configured: SQLite in HEMS_DATA_DIR, the web
+    server and the in-process ticker; a login, the demo's devices and, after the
+    ticker's first tick (at once), energyStats with production (the demo has a
+    producer of every installed kind, one of which produces day and night)."""
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "HEMS_HTTPS"}
+    }
+    env |= {
+        "PYTHON": sys.executable,
+        "HEMS_DATA_DIR": str(tmp_path / "data"),
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "HEMS_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+    }
+    log = tmp_path / "all.log"
+    with open(log, "w") as out:
+        stack = subprocess.Popen([str(ENTRY), "all"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", stack, timeout=120)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            assert json.loads(response.read()) == {"database": "ok", "redis": "not configured"}
+        deadline = time.monotonic() + 60
+        while "INFO hems.simulation: tick" not in log.read_text() and time.monotonic() < deadline:
+            assert stack.poll() is None, log.read_text()[-3000:]
+            time.sleep(0.2)
+        text = log.read_text()
+        assert "Embedded mode" in text and "INFO hems.simulation: tick" in text, text[-3000:]
+        api = f"http://127.0.0.1:{port}/graphql/"
+        token = post(api, 'mutation { loginUser(username: "demo", password: "demo-password-1") { token } }')["data"][
+            "loginUser"
+        ]["token"]
+        kinds = sum(1 for kind in registry().kinds.values() if kind.example)
+        assert len(post(api, "{ allDevices { id } }", token)["data"]["allDevices"]) == kinds
+        stats = post(api, "{ energyStats { currentProduction currentConsumption timestamp } }", token)["data"]
+        assert stats["energyStats"]["currentProduction"] > 0 and stats["energyStats"]["currentConsumption"] > 0
+        assert (tmp_path / "data" / "hems.sqlite3").exists() and (tmp_path / "data" / "secret_key").exists()
+    finally:
+        stack.terminate()
+        stack.wait(timeout=30)
+    assert stack.returncode is not None
+
+
+def test_worker_and_beat_explain_that_the_embedded_mode_has_no_broker(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    for command in ("worker", "beat"):
+        done = subprocess.run([str(ENTRY), command], env=env, capture_output=True, text=True, timeout=30)
+        assert done.returncode == 2 and "embedded mode" in done.stderr and "bin/hems ticker" in done.stderr

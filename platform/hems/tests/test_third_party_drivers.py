@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
+import tomllib
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import psycopg
@@ -256,3 +259,157 @@ def test_a_driver_can_be_disabled_from_the_environment(database_url):
     assert found[first]["status"] == found[second]["status"] == "disabled"
     assert found[first]["kinds"] == []
     assert all(found[name]["status"] == "loaded" for name in others)
+
+
+# -- the example package, installed and then gone -------------------------------------
+
+EXAMPLE = ROOT / "examples" / "hems-appliances"
+# Its driver's name, read from its own metadata: the core's source names no kind of it.
+EXAMPLE_DRIVER = next(
+    iter(tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]["entry-points"]["hems.drivers"])
+)
+TICK = "2026-04-14T11:05:00+00:00"
+
+EXAMPLE_SETUP = """
+import json
+from datetime import datetime
+from django.contrib.auth import get_user_model
+from hems.plugins import registry
+from hems.simulation.tick import run_tick
+
+reg = registry()
+owner = get_user_model().objects.create_user("uma", password="a long user password")
+get_user_model().objects.create_superuser("root", "root@example.com", "a long admin password")
+made = {}
+for kind in reg.drivers[DRIVER].kinds:
+    device = kind.model(name=f"My {kind.label}", owner=owner, **dict(kind.example))
+    device.full_clean()
+    device.save()
+    made[kind.key] = device.pk
+shipped = sorted(k for k in reg.kinds if reg.driver_of_kind(k).module.startswith("drivers."))[0]
+kind = reg.kind(shipped)
+device = kind.model(name="A shipped device", owner=owner, **dict(kind.example))
+device.full_clean()
+device.save()
+run_tick(datetime.fromisoformat(TICK))
+print(json.dumps({"example": made, "shipped": device.pk}))
+"""
+
+EXAMPLE_GONE = """
+import json
+from datetime import datetime, timedelta
+from django.contrib.auth import get_user_model
+from django.test import Client
+from graphql_jwt.shortcuts import get_token
+from hems.plugins import registry
+from hems.simulation.tick import run_tick
+
+ids = json.loads(IDS)
+owner = get_user_model().objects.get(username="uma")
+api = Client()
+def graphql(query, **variables):
+    body = json.dumps({"query": query, "variables": variables})
+    answer = api.post("/graphql/", body, content_type="application/json",
+                      HTTP_AUTHORIZATION=f"Bearer {get_token(owner)}")
+    return answer.status_code, answer.json()
+
+LIST = "{ allDevices { __typename id name kind deviceType status powerW } }"
+STATS = "{ energyStats { currentConsumption currentProduction netGridFlow } }"
+result = {"registered": sorted(registry().drivers[DRIVER].kinds) if DRIVER in registry().drivers else None}
+result["list_before"] = graphql(LIST)
+result["stats_before"] = graphql(STATS)
+one = next(iter(ids["example"].values()))
+result["one"] = graphql("query($id: ID!) { device(id: $id) { __typename id kind } }", id=one)
+
+admin = Client()
+admin.force_login(get_user_model().objects.get(username="root"))
+pages = {
+    "index": "/admin/",
+    "devices": "/admin/devices/device/",
+    "filtered": f"/admin/devices/device/?kind={next(iter(ids['example']))}",
+    "change": f"/admin/devices/device/{one}/change/",
+    "kinds": "/admin/devices/kindrecord/",
+    "user": f"/admin/auth/user/{owner.pk}/change/",
+}
+answers = {name: admin.get(url) for name, url in pages.items()}
+result["admin"] = {name: answer.status_code for name, answer in answers.items()}
+result["admin_lists_them"] = all(f"My " in answers["devices"].content.decode() for _ in ids["example"])
+result["admin_says_missing"] = "driver missing" in answers["devices"].content.decode()
+
+from hems.energy.stats import stats_from_database
+from_db = stats_from_database(owner.pk, datetime.fromisoformat(TICK))
+result["stats_from_database"] = from_db.current_consumption + from_db.current_production
+
+reports = run_tick(datetime.fromisoformat(TICK) + timedelta(minutes=1))
+result["tick"] = [(r.applied, r.devices) for r in reports]
+result["list_after"] = graphql(LIST)
+result["stats_after"] = graphql(STATS)
+result["deleted"] = graphql("mutation($id: ID!) { deleteDevice(id: $id) { id } }", id=one)
+result["list_end"] = graphql(LIST)
+print(json.dumps(result))
+"""
+
+
+def example_installed() -> bool:
+    return any(ep.name == EXAMPLE_DRIVER for ep in entry_points(group="hems.drivers"))
+
+
+def shell(script: str, site: Path | None, env: dict[str, str], **values: str) -> dict:
+    prelude = "".join(f"{name} = {value!r}\n" for name, value in values.items())
+    return json.loads(manage("shell", "-c", prelude + script, site=site, env=env).strip().splitlines()[-1])
+
+
+def test_uninstalling_the_example_leaves_its_devices_reported_as_missing(tmp_path, database_url):
+    """Install the real example package, make one device of each of its kinds and run a
+    tick; then start without it: the API answers them as UnavailableDevice, the admin
+    lists them as belonging to a missing driver, the tick skips them, energyStats
+    leaves them out, and they can still be deleted.
+
+    Where the example is not installed in this environment it is installed into a
+    folder of its own for the first half and is truly gone for the second; where it
+    is installed (pip install -e), the second half disables it (HEMS_DISABLED_DRIVERS),
+    which leaves its app out of Django exactly as uninstalling does.
+    """
+    # Its own Redis prefix too: the subprocesses' owner ids would be another run's.
+    env = {"DATABASE_URL": database_url, "HEMS_REDIS_PREFIX": f"{settings.HEMS_REDIS_PREFIX}uninstall:"}
+    site = None
+    if example_installed():
+        gone_env = {**env, "HEMS_DISABLED_DRIVERS": EXAMPLE_DRIVER}
+    else:
+        site = tmp_path / "site"
+        # Built from a copy: pip builds in the source folder, which stays clean this way.
+        source = shutil.copytree(EXAMPLE, tmp_path / "source", ignore=shutil.ignore_patterns("build", "*.egg-info"))
+        install(source, site)
+        gone_env = env
+    assert drivers(site, env)[EXAMPLE_DRIVER]["status"] == "loaded"
+    manage("migrate", "--no-input", site=site, env=env)
+    made = shell(EXAMPLE_SETUP, site, env, DRIVER=EXAMPLE_DRIVER, TICK=TICK)
+    assert len(made["example"]) >= 3
+
+    gone = shell(EXAMPLE_GONE, None, gone_env, DRIVER=EXAMPLE_DRIVER, TICK=TICK, IDS=json.dumps(made))
+    assert not gone["registered"], "the driver provides no kind any more"
+
+    status, listed = gone["list_before"]
+    assert status == 200 and "errors" not in listed, listed
+    by_id = {int(d["id"]): d for d in listed["data"]["allDevices"]}
+    for key, pk in made["example"].items():
+        device = by_id[pk]
+        assert device["__typename"] == "UnavailableDevice" and device["kind"] == key, device
+        assert device["status"] == "OFFLINE" and device["powerW"] == 0, device
+    assert by_id[made["shipped"]]["__typename"] != "UnavailableDevice"
+    assert gone["one"][1]["data"]["device"]["__typename"] == "UnavailableDevice"
+
+    assert gone["admin"] == dict.fromkeys(gone["admin"], 200), gone["admin"]
+    assert gone["admin_lists_them"] and gone["admin_says_missing"]
+
+    assert all(applied for applied, _ in gone["tick"]) and sum(n for _, n in gone["tick"]) == 1, gone["tick"]
+    # Until the next tick energyStats may be the figure that tick cached; from the
+    # database or after a tick, a device whose driver is missing counts for nothing.
+    assert "errors" not in gone["stats_before"][1] and "errors" not in gone["list_after"][1]
+    stats = gone["stats_after"][1]["data"]["energyStats"]
+    shipped = {int(d["id"]): d for d in gone["list_after"][1]["data"]["allDevices"]}[made["shipped"]]
+    assert stats["currentConsumption"] + stats["currentProduction"] == pytest.approx(shipped["powerW"])
+    assert gone["stats_from_database"] == pytest.approx(shipped["powerW"])
+    assert "data" in gone["deleted"][1], gone["deleted"]
+    assert gone["deleted"][1]["data"]["deleteDevice"]["id"] == str(made["example"][next(iter(made["example"]))])
+    assert len(gone["list_end"][1]["data"]["allDevices"]) == len(made["example"])

@@ -15,8 +15,11 @@ STORAGE_FIELDS = {"capacity_wh", "level_wh", "mode"}
 
 
 def effective_status(device) -> str:
+    """ONLINE when the user set it online and its driver is here and has it available."""
+    from hems.plugins import registry
+
     state = getattr(device, "state", None)
-    if device.status == Status.ONLINE and (state is None or state.available):
+    if device.status == Status.ONLINE and (state is None or state.available) and device.kind in registry().kinds:
         return Status.ONLINE.value
     return Status.OFFLINE.value
 

@@ -6,42 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from hems.celery import app
 from hems.devices.models import DeviceState
 from hems.energy import cache
 from hems.simulation import tasks
 from hems.simulation.models import HomeEnergy, TickShard
 from hems.testing.plugin import flush_redis_prefix
-from hems.tests.factories import kind_keys, make_device
+from hems.tests.energy_api import stats
 
 pytestmark = pytest.mark.django_db
 
 NOON = datetime(2026, 6, 22, 10, 0, tzinfo=UTC)
-STATS = """
-{ energyStats { currentProduction currentConsumption currentStorage { totalCapacityWh currentLevelWh percentage }
-                currentStorageFlow netGridFlow timestamp } }
-"""
-
-
-@pytest.fixture
-def eager():
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
-
-
-@pytest.fixture
-def home(user):
-    return [make_device(user, key) for key in kind_keys()]
-
-
-def stats(api, user, max_queries=None):
-    with CaptureQueriesContext(connection) as queries:
-        data = api.data(STATS, user=user)["energyStats"]
-    return data, len(queries)
 
 
 def test_the_tick_task_fans_out_and_energy_stats_come_from_redis(eager, api, user, home, settings):

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -20,57 +13,24 @@ from hems.devices.models import DeviceState
 from hems.simulation import tasks
 from hems.simulation.models import HomeEnergy, TickShard
 from hems.tests.factories import kind_keys, make_device
+from hems.tests.workers import new_queue, start_worker, stop_worker, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[4]
 NOON = datetime(2026, 6, 22, 10, 0, tzinfo=UTC)
-
-
-def database_url() -> str:
-    db = settings.DATABASES["default"]
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
 def worker(tmp_path):
     """A worker on a queue of this test's own, against the test database."""
-    queue = f"hems-test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "HEMS_REDIS_PREFIX": settings.HEMS_REDIS_PREFIX,
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)]),
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    log = open(tmp_path / "worker.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "hems", "worker", "-Q", queue, "--concurrency", "1",
-         "--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel", "INFO"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    queue = new_queue()
+    process = start_worker(queue, tmp_path / "worker.log")
     previous = app.conf.task_default_queue
     app.conf.task_default_queue = queue
     yield process
     app.conf.task_default_queue = previous
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    stop_worker(process)
     print((tmp_path / "worker.log").read_text()[-3000:])
-
-
-def wait_for(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError("the worker did not get there in time")
 
 
 def test_a_real_worker_runs_the_tick_once_and_stats_come_from_redis(worker, api, user):

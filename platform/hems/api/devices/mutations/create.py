@@ -1,4 +1,5 @@
 import graphene
+from django.db import transaction
 
 from hems.api.auth import login_required
 from hems.api.devices.mutations.common import attributes, exactly_one_kind, save
@@ -20,6 +21,7 @@ def create_device(input_type) -> type[graphene.Mutation]:
             input = input_type(required=True)
 
         @staticmethod
+        @transaction.atomic  # a savepoint: a refused mutation writes nothing
         @login_required
         def mutate(root, info, input, user):
             key = exactly_one_kind(input)

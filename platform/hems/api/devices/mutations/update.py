@@ -1,4 +1,5 @@
 import graphene
+from django.db import transaction
 from graphene.utils.str_converters import to_camel_case
 
 from hems.api.auth import login_required
@@ -23,6 +24,7 @@ def update_device(input_type) -> type[graphene.Mutation]:
             input = input_type(required=True)
 
         @staticmethod
+        @transaction.atomic  # a savepoint: a refused mutation writes nothing
         @login_required
         def mutate(root, info, id, input, user):
             device = own_device(user, id, for_update=True).specific

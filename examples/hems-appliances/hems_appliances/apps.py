@@ -1,0 +1,7 @@
+from hems.sdk import DriverAppConfig
+
+
+class AppliancesConfig(DriverAppConfig):
+    name = "hems_appliances"
+    label = "appliances"
+    verbose_name = "Household appliances"
