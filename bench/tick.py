@@ -34,6 +34,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hems.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 # A throwaway database: any signing key will do (a deployment must bring its own).
 os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(40))
+os.environ.setdefault("HEMS_HTTPS", "false")  # in-process requests: no TLS proxy to redirect to
 
 START = datetime(2026, 6, 22, 10, 20, tzinfo=UTC)  # a Monday noon in Europe, mid-hour
 

@@ -10,7 +10,28 @@ import numpy as np
 
 HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 TRAILER = (-1).to_bytes(2, "big", signed=True)
-WIDTH = {"int8": (">i8", 8), "float8": (">f8", 8), "bool": ("?", 1), "int4": (">i4", 4)}
+WIDTH = {"int8": (">i8", 8), "float8": (">f8", 8), "bool": ("?", 1), "int4": (">i4", 4), "timestamptz": (">i8", 8)}
+
+# A timestamptz travels as its internal value, microseconds since 2000-01-01 UTC, so
+# neither side converts it row by row. NULL cannot travel in a fixed-width row: it is
+# sent as -infinity (the smallest int8), which SQL turns back with NULLIF / COALESCE.
+PG_EPOCH_S = 946_684_800
+MINUS_INFINITY = np.iinfo(np.int64).min
+
+
+def timestamps(epoch_s: np.ndarray) -> np.ndarray:
+    """Seconds since 1970 (NaN for none) as timestamptz values for :func:`encode`."""
+    epoch_s = np.asarray(epoch_s, dtype=float)
+    none = np.isnan(epoch_s)
+    micro = np.round((np.where(none, 0.0, epoch_s) - PG_EPOCH_S) * 1e6).astype(np.int64)
+    micro[none] = MINUS_INFINITY
+    return micro
+
+
+def epoch_seconds(values: np.ndarray) -> np.ndarray:
+    """Decoded timestamptz values back to seconds since 1970 (NaN for -infinity)."""
+    values = np.asarray(values, dtype=np.int64)
+    return np.where(values == MINUS_INFINITY, np.nan, values / 1e6 + PG_EPOCH_S)
 
 
 def encode(columns: list[tuple[str, str, np.ndarray]]) -> bytes:

@@ -9,36 +9,39 @@ from django.db import connection
 
 from hems.simulation import history
 from hems.simulation.engine import ShardResult
-from hems.simulation.pgcopy import copy_in
+from hems.simulation.pgcopy import copy_in, timestamps
 
 STAGING = "hems_tick_states"
 
 CREATE_STAGING = f"""
 CREATE TEMP TABLE IF NOT EXISTS {STAGING} (
     device_id bigint, available boolean, power_w float8, flow_w float8,
-    level_wh float8, since float8, aux float8,
-    hour_start float8, hour_energy_wh float8, hour_charge_wh float8, hour_discharge_wh float8
+    level_wh float8, since timestamptz, aux float8,
+    hour_start timestamptz, hour_energy_wh float8, hour_charge_wh float8, hour_discharge_wh float8
 ) ON COMMIT DELETE ROWS
 """
 
 # Only rows not already at or past this instant: a late or repeated tick changes
 # nothing. The level is clipped against the capacity in the row itself, which a
-# user may have just lowered.
+# user may have just lowered. Timestamps arrive as timestamptz (-infinity for none).
+# The owner range keeps the join to the shard's rows: without it the planner hashes
+# the whole state table for every shard.
 APPLY = f"""
 UPDATE hems_device_state s SET
     available = t.available,
     power_w = t.power_w,
     flow_w = t.flow_w,
     level_wh = CASE WHEN s.capacity_wh IS NULL THEN NULL ELSE LEAST(GREATEST(t.level_wh, 0), s.capacity_wh) END,
-    since = CASE WHEN t.since = 'NaN' THEN NULL ELSE to_timestamp(t.since) END,
+    since = NULLIF(t.since, '-infinity'),
     aux = NULLIF(t.aux, 'NaN'),
-    hour_start = to_timestamp(t.hour_start),
+    hour_start = t.hour_start,
     hour_energy_wh = t.hour_energy_wh,
     hour_charge_wh = t.hour_charge_wh,
     hour_discharge_wh = t.hour_discharge_wh,
     simulated_at = %s
 FROM {STAGING} t
 WHERE s.device_id = t.device_id AND (s.simulated_at IS NULL OR s.simulated_at < %s)
+  AND s.owner_id >= %s AND s.owner_id <= %s
 """
 
 
@@ -68,15 +71,16 @@ def write_states(result: ShardResult) -> int:
                 ("power_w", "float8", column("power_w")),
                 ("flow_w", "float8", column("flow_w")),
                 ("level_wh", "float8", column("level_wh")),
-                ("since", "float8", column("since")),
+                ("since", "timestamptz", timestamps(column("since"))),
                 ("aux", "float8", column("aux")),
-                ("hour_start", "float8", column("hour_start")),
+                ("hour_start", "timestamptz", timestamps(column("hour_start"))),
                 ("hour_energy_wh", "float8", column("hour_energy_wh")),
                 ("hour_charge_wh", "float8", column("hour_charge_wh")),
                 ("hour_discharge_wh", "float8", column("hour_discharge_wh")),
             ],
         )
-        cursor.execute(APPLY, [result.instant, result.instant])
+        owners = [int(result.owners.min()), int(result.owners.max())]
+        cursor.execute(APPLY, [result.instant, result.instant, *owners])
         updated = cursor.rowcount
         cursor.execute(f"TRUNCATE {STAGING}")
     return updated

@@ -107,7 +107,10 @@ def test_migrate_seeds_the_demo_once_and_web_serves_the_api(environment):
         web.wait(timeout=20)
 
 
-def test_all_runs_web_worker_and_beat_together_and_stops_them_together(environment, tmp_path):
+def test_all_runs_web_worker_and_beat_together_ticks_and_stops_them_together(environment, tmp_path):
+    """The README's run command with PostgreSQL and Redis given: the web server, a
+    worker and beat; beat's first tick (at the next minute) reaches the worker, and
+    the demo user then sees production (one demo producer runs day and night)."""
     port = free_port()
     log = tmp_path / "all.log"
     env = {
@@ -132,6 +135,19 @@ def test_all_runs_web_worker_and_beat_together_and_stops_them_together(environme
         assert "ready." in text, text[-2000:]  # the worker
         assert "beat: Starting" in text, text[-2000:]
         assert "Created the demo user" in text
+        api = f"http://127.0.0.1:{port}/graphql/"
+        login = post(api, 'mutation { loginUser(username: "entrydemo", password: "entry-demo-password-1") { token } }')
+        token = login["data"]["loginUser"]["token"]
+        deadline = time.monotonic() + 100  # beat fires at the next minute boundary
+        while time.monotonic() < deadline:
+            stats = post(api, "{ energyStats { currentProduction currentConsumption } }", token)["data"]
+            if stats["energyStats"]["currentProduction"] > 0:
+                break
+            assert stack.poll() is None, log.read_text()[-3000:]
+            time.sleep(1)
+        assert stats["energyStats"]["currentProduction"] > 0, log.read_text()[-3000:]
+        assert stats["energyStats"]["currentConsumption"] > 0
+        assert "hems.simulation.tasks.tick_shard" in log.read_text()  # by the worker, through the broker
     finally:
         stack.terminate()
         stack.wait(timeout=30)

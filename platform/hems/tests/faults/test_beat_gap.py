@@ -5,6 +5,7 @@ says what span it covered (no made-up minutes), and beat sends one tick, not six
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 
 import pytest
 from freezegun import freeze_time
@@ -79,8 +80,12 @@ def test_a_shard_retried_after_later_ticks_changes_nothing(user, home):
 
 @pytest.mark.django_db(transaction=True)  # the scheduler manages its own connection
 def test_beat_sends_one_tick_after_an_hour_down_and_it_expires_within_its_minute(monkeypatch):
+    from django.apps import apps
     from django_celery_beat.schedulers import DatabaseScheduler
 
+    # The schedule the migration registers; an earlier transactional test's flush may
+    # have emptied the table, so register it again as the migration does.
+    import_module("hems.simulation.migrations.0002_register_tick").register(apps, None)
     sent = []
     monkeypatch.setattr(tasks.tick, "apply_async", lambda *args, **options: sent.append(options))
     start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(seconds=2)
