@@ -7,16 +7,14 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from hems.devices.liveness import is_live
 from hems.sdk.types import Status
 
 
 def live_power(device) -> float:
-    """What the device draws or gives now: 0 when it is offline, or when its driver is
-    missing (no tick simulates it any more; its last state is stale)."""
-    from hems.plugins import registry
-
+    """What the device draws or gives now: 0 unless it acts now (``is_live``)."""
     state = getattr(device, "state", None)
-    if state is None or device.status != Status.ONLINE or not state.available or device.kind not in registry().kinds:
+    if state is None or not is_live(device.kind, device.status, state.available):
         return 0.0
     return state.power_w
 

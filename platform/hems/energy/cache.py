@@ -123,7 +123,7 @@ def stats_for(owner_id: int) -> EnergyStats:
     cached = read(owner_id)
     if cached is not None:
         return cached
-    if settings.REDIS_URL:  # a cache miss costs a query: worth seeing in the logs
+    if enabled():  # a cache miss costs a query: worth seeing in the logs
         logger.info("energy stats of owner %d recomputed from PostgreSQL (not cached or stale)", owner_id)
     loaded_at = time.time()
     stats = stats_from_database(owner_id, timezone.now())

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import numpy as np
 
-from hems.sdk.types import DeviceType, Status
+from hems.sdk.types import DeviceType
 
 PRODUCTION, STORAGE, CONSUMPTION = 0, 1, 2
 TYPE_CODES = {DeviceType.PRODUCTION: PRODUCTION, DeviceType.STORAGE: STORAGE, DeviceType.CONSUMPTION: CONSUMPTION}
@@ -118,6 +118,7 @@ def home_totals(devices: DeviceArrays, n_homes: int) -> HomeTotals:
 
 def stats_from_database(owner_id: int, now: datetime) -> EnergyStats:
     """One home's stats from the device states stored now (one query)."""
+    from hems.devices.liveness import is_live
     from hems.devices.models import DeviceState
     from hems.plugins import registry
 
@@ -141,14 +142,7 @@ def stats_from_database(owner_id: int, now: datetime) -> EnergyStats:
     devices = DeviceArrays(
         home=np.zeros(len(rows), dtype=np.intp),
         device_type=np.array([TYPE_CODES[t] for t in columns[0]], dtype=np.int8),
-        # A device whose driver is missing is not simulated any more: its last state is stale.
-        online=np.array(
-            [
-                s == Status.ONLINE and a and k in kinds
-                for k, s, a in zip(columns[1], columns[2], columns[3], strict=True)
-            ],
-            dtype=bool,
-        ),
+        online=np.array([is_live(*row) for row in zip(columns[1], columns[2], columns[3], strict=True)], dtype=bool),
         power_w=np.array(columns[4], dtype=float),
         flow_w=np.array(columns[5], dtype=float),
         level_wh=np.array([v or 0.0 for v in columns[6]], dtype=float),

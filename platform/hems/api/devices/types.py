@@ -7,6 +7,7 @@ import graphene
 from hems.api.devices.fields import description_of, nullable, scalar_for
 from hems.api.enums import DeviceTypeEnum, StatusEnum, StorageModeEnum, plain
 from hems.devices.kind_admin import live_power
+from hems.devices.liveness import is_live
 from hems.plugins import Registry
 from hems.sdk.types import DeviceType, Status
 
@@ -15,13 +16,10 @@ STORAGE_FIELDS = {"capacity_wh", "level_wh", "mode"}
 
 
 def effective_status(device) -> str:
-    """ONLINE when the user set it online and its driver is here and has it available."""
-    from hems.plugins import registry
-
+    """ONLINE when the device acts now (:func:`hems.devices.liveness.is_live`)."""
     state = getattr(device, "state", None)
-    if device.status == Status.ONLINE and (state is None or state.available) and device.kind in registry().kinds:
-        return Status.ONLINE.value
-    return Status.OFFLINE.value
+    live = is_live(device.kind, device.status, state is None or state.available)
+    return Status.ONLINE.value if live else Status.OFFLINE.value
 
 
 class DeviceInterface(graphene.Interface):
