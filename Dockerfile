@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # hems: one image for the web server, the Celery worker and Celery beat
 # (bin/hems web | worker | beat | migrate), the same entry script as on a host.
+# Needs Docker 23+ (BuildKit) or buildah 1.33+: the dependency step is a RUN heredoc.
 
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
@@ -22,9 +23,13 @@ COPY manage.py ./
 RUN pip install --no-deps . ./examples/hems-appliances
 
 FROM python:3.11-slim AS runtime
+# Inside the container the server listens on every interface (a host's bin/hems: loopback);
+# what reaches it is decided where the port is published (compose: 127.0.0.1 only).
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
-    DEBUG=false STATIC_ROOT=/app/staticfiles CELERY_BEAT_STATE=/tmp/celerybeat-schedule
-RUN useradd --create-home --uid 10001 hems
+    DEBUG=false STATIC_ROOT=/app/staticfiles CELERY_BEAT_STATE=/tmp/celerybeat-schedule \
+    HEMS_BIND=0.0.0.0:8000
+RUN useradd --create-home --uid 10001 hems \
+    && mkdir -p /var/lib/hems/mqtt && chown hems:hems /var/lib/hems/mqtt  # the broker's files (compose: a volume)
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=hems:hems manage.py ./

@@ -9,6 +9,7 @@ BATTERY = DeviceKind(
     key="battery",
     label="Battery",
     device_type=DeviceType.STORAGE,
+    prevalence=0.45,  # share of homes with one (manage.py seed)
     model=Battery,
     fields=("capacity_wh", "level_wh", "max_charge_w", "max_discharge_w", "round_trip_efficiency", "mode"),
     admin=BatteryAdmin,

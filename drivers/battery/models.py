@@ -8,8 +8,9 @@ from hems.sdk import StorageDevice, StorageMode
 class Battery(StorageDevice):
     """A stationary battery; in AUTO it balances the home."""
 
-    mode = models.CharField(max_length=16, choices=StorageMode.choices, default=StorageMode.AUTO)
+    mode = models.CharField("mode", max_length=16, choices=StorageMode.choices, default=StorageMode.AUTO)
     round_trip_efficiency = models.FloatField(
+        "round-trip efficiency (0.5 to 1)",
         default=0.9,
         validators=[MinValueValidator(0.5), MaxValueValidator(1.0)],
         help_text="Energy out over energy in, 0.5 to 1.",
@@ -17,6 +18,8 @@ class Battery(StorageDevice):
 
     class Meta(StorageDevice.Meta):
         db_table = "battery"
+        verbose_name = "battery"
+        verbose_name_plural = "batteries"
         constraints = [
             *StorageDevice.Meta.constraints,
             models.CheckConstraint(

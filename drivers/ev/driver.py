@@ -9,6 +9,7 @@ ELECTRIC_VEHICLE = DeviceKind(
     key="electric_vehicle",
     label="Electric vehicle",
     device_type=DeviceType.STORAGE,
+    prevalence=0.3,  # share of homes with one (manage.py seed)
     model=ElectricVehicle,
     fields=(
         "capacity_wh",

@@ -33,10 +33,15 @@ class ElectricVehicle(StorageDevice):
 
     SUPPORTED_MODES = (StorageMode.CHARGING, StorageMode.DISCHARGING, StorageMode.IDLE)
 
-    mode = models.CharField(max_length=16, choices=StorageMode.choices, default=StorageMode.CHARGING)
-    leaves_at = models.TimeField(default=datetime.time(7, 0), help_text="Local time the car leaves home.")
-    returns_at = models.TimeField(default=datetime.time(18, 0), help_text="Local time the car comes back.")
+    mode = models.CharField("mode", max_length=16, choices=StorageMode.choices, default=StorageMode.CHARGING)
+    leaves_at = models.TimeField(
+        "leaves at (local time)", default=datetime.time(7, 0), help_text="Local time the car leaves home."
+    )
+    returns_at = models.TimeField(
+        "returns at (local time)", default=datetime.time(18, 0), help_text="Local time the car comes back."
+    )
     away_days = models.CharField(
+        "away days",
         max_length=27,
         default="mon,tue,wed,thu,fri",
         blank=True,
@@ -44,9 +49,10 @@ class ElectricVehicle(StorageDevice):
         help_text="Days it leaves, comma-separated (mon,tue,...); empty: it never leaves.",
     )
     drain_wh_per_hour = models.FloatField(
+        "drain while away (Wh/h)",
         default=3000.0,
         validators=[MinValueValidator(0.0), MaxValueValidator(100_000.0)],
-        help_text="Energy used per hour away (Wh/h), taken from the level on return.",
+        help_text="Energy used per hour away (Wh/h), taken from the level on return; at most the capacity.",
     )
 
     class Meta(StorageDevice.Meta):
@@ -57,6 +63,11 @@ class ElectricVehicle(StorageDevice):
             models.CheckConstraint(
                 condition=models.Q(drain_wh_per_hour__gte=0), name="electric_vehicle_drain_wh_per_hour_non_negative"
             ),
+            # No hour of driving empties more than the whole pack.
+            models.CheckConstraint(
+                condition=models.Q(drain_wh_per_hour__lte=models.F("capacity_wh")),
+                name="electric_vehicle_drain_wh_per_hour_within_capacity_wh",
+            ),
         ]
 
     def clean(self):
@@ -64,6 +75,11 @@ class ElectricVehicle(StorageDevice):
         self.away_days = ",".join(WEEKDAYS[i] for i in parse_weekdays(self.away_days))
         if self.away_days and self.leaves_at == self.returns_at:
             raise ValidationError({"returns_at": "The car must return at another time than it leaves."})
+        drain, capacity = self.drain_wh_per_hour, self.capacity_wh
+        if isinstance(drain, float | int) and isinstance(capacity, float | int) and drain > capacity:
+            raise ValidationError(
+                {"drain_wh_per_hour": f"{drain:g} Wh an hour would empty the {capacity:g} Wh pack in under an hour."}
+            )
 
     @property
     def away_weekdays(self) -> list[int]:

@@ -8,7 +8,9 @@ class Generator(Device):
     """A generator: steady output near its rating while it runs."""
 
     rated_output_w = models.FloatField(
-        validators=[MinValueValidator(1.0), MaxValueValidator(1_000_000.0)], help_text="Rated electrical output (W)."
+        "rated output (W)",
+        validators=[MinValueValidator(1.0), MaxValueValidator(1_000_000.0)],
+        help_text="Rated electrical output (W).",
     )
 
     class Meta:

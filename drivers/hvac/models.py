@@ -5,6 +5,17 @@ from django.db import models
 from hems.sdk import Device
 
 
+def setpoint_field(low: float, high: float, **options) -> models.FloatField:
+    """The indoor temperature a unit holds, within the range its kind can reach."""
+    message = f"The setpoint must be between {low:g} and {high:g} degrees C."
+    return models.FloatField(
+        "setpoint (°C)",
+        validators=[MinValueValidator(low, message), MaxValueValidator(high, message)],
+        help_text=f"Indoor temperature to hold ({low:g} to {high:g} degrees C).",
+        **options,
+    )
+
+
 class HvacUnit(Device):
     """What air conditioners and heaters share: a modulating electrical load.
 
@@ -13,18 +24,22 @@ class HvacUnit(Device):
     ``setpoint_c``.
     """
 
-    SETPOINT_RANGE = (5.0, 35.0)
-
     rated_power_w = models.FloatField(
-        validators=[MinValueValidator(1.0), MaxValueValidator(100_000.0)], help_text="Rated electrical power (W)."
+        "rated power (W)",
+        validators=[MinValueValidator(1.0), MaxValueValidator(100_000.0)],
+        help_text="Rated electrical power (W).",
     )
     min_modulation_w = models.FloatField(
-        validators=[MinValueValidator(0.0)], help_text="Lowest electrical power while running (W)."
+        "min modulation (W)",
+        validators=[MinValueValidator(0.0), MaxValueValidator(100_000.0)],
+        help_text="Lowest electrical power while running (W), at most the maximum.",
     )
     max_modulation_w = models.FloatField(
-        validators=[MinValueValidator(1.0)], help_text="Highest electrical power while running (W), at most rated."
+        "max modulation (W)",
+        validators=[MinValueValidator(1.0), MaxValueValidator(100_000.0)],
+        help_text="Highest electrical power while running (W), at most rated.",
     )
-    setpoint_c = models.FloatField(help_text="Indoor temperature to hold (degrees C).")
+    setpoint_c = setpoint_field(5.0, 35.0)
 
     class Meta:
         abstract = True
@@ -48,11 +63,9 @@ class HvacUnit(Device):
 
     def clean(self):
         super().clean()
-        low, high = self.SETPOINT_RANGE
-        if self.setpoint_c is not None and not low <= self.setpoint_c <= high:
-            raise ValidationError({"setpoint_c": f"The setpoint must be between {low:g} and {high:g} degrees C."})
-        if None in (self.min_modulation_w, self.max_modulation_w, self.rated_power_w):
-            return
+        numbers = (self.min_modulation_w, self.max_modulation_w, self.rated_power_w)
+        if not all(isinstance(value, float | int) for value in numbers):
+            return  # clean_fields() has said what is missing
         if self.max_modulation_w > self.rated_power_w:
             raise ValidationError({"max_modulation_w": "The maximum modulation cannot exceed the rated power."})
         if self.min_modulation_w > self.max_modulation_w:
@@ -62,8 +75,7 @@ class HvacUnit(Device):
 class AirConditioner(HvacUnit):
     """Cools the home; runs harder as it gets hotter outside."""
 
-    SETPOINT_RANGE = (16.0, 30.0)
-    setpoint_c = models.FloatField(default=24.0, help_text="Indoor temperature to hold (16 to 30 degrees C).")
+    setpoint_c = setpoint_field(16.0, 30.0, default=24.0)
 
     class Meta(HvacUnit.Meta):
         db_table = "air_conditioner"
@@ -78,8 +90,7 @@ class AirConditioner(HvacUnit):
 class Heater(HvacUnit):
     """Heats the home; runs harder as it gets colder outside."""
 
-    SETPOINT_RANGE = (5.0, 30.0)
-    setpoint_c = models.FloatField(default=20.0, help_text="Indoor temperature to hold (5 to 30 degrees C).")
+    setpoint_c = setpoint_field(5.0, 30.0, default=20.0)
 
     class Meta(HvacUnit.Meta):
         db_table = "heater"

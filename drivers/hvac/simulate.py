@@ -28,13 +28,18 @@ def run(batch: Batch, need: np.ndarray, use: np.ndarray, salt: int) -> State:
     hour = np.floor(homes.local_hour).astype(int) % 24
     duty = np.clip(need * use[hour], 0.0, 1.0)
     phase = batch.uniform(salt=salt, minute=0)  # each unit starts its cycle at its own offset
-    position = ((batch.minute / CYCLE_MIN) + phase) % 1.0
-    on = position < duty
     level = np.clip(need, 0.0, 1.0)
-    wobble = 1 + 0.03 * (2 * batch.uniform(salt=salt + 1) - 1)
-    power = c["min_modulation_w"] + (c["max_modulation_w"] - c["min_modulation_w"]) * level
-    power = np.clip(power * wobble, c["min_modulation_w"], c["max_modulation_w"])
-    power = np.where(on, power, 0.0)
+    modulated = c["min_modulation_w"] + (c["max_modulation_w"] - c["min_modulation_w"]) * level
+    # The mean over the span's minutes, each on or off in its cycle with its own wobble:
+    # after missed ticks the unit was not on (or off) for the whole gap.
+    minutes = np.maximum(np.rint(np.nan_to_num(batch.elapsed_h) * 60.0), 1.0)
+    energy = np.zeros(len(batch))
+    for back in range(int(minutes.max())):
+        minute = batch.minute - back
+        on = (((minute / CYCLE_MIN) + phase) % 1.0 < duty) & (back < minutes)
+        wobble = 1 + 0.03 * (2 * batch.uniform(salt=salt + 1, minute=minute) - 1)
+        energy += np.where(on, np.clip(modulated * wobble, c["min_modulation_w"], c["max_modulation_w"]), 0.0)
+    power = energy / minutes
     return batch.state.copy(power_w=power, flow_w=np.zeros(len(batch)), available=np.ones(len(batch), dtype=bool))
 
 

@@ -1,8 +1,32 @@
-"""ASGI entry point."""
+"""ASGI entry point: HTTP (the API, admin, static files) and the WebSocket push.
+
+Served by gunicorn with uvicorn workers (`bin/hems web`). HTTP goes to Django as under
+WSGI, middleware and all; WebSockets to /graphql/ speak graphql-transport-ws
+(hems.push.graphql_ws); the lifespan runs the embedded mode's ticker (hems.push.lifespan).
+"""
 
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hems.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()  # sets Django up before anything imports models
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import WebsocketDenier  # noqa: E402
+from django.urls import path, re_path  # noqa: E402
+
+from hems.push.graphql_ws import GraphQLWSConsumer  # noqa: E402
+from hems.push.lifespan import lifespan  # noqa: E402
+from hems.push.origin import origin_validator  # noqa: E402
+
+websocket_routes = URLRouter(
+    [
+        path("graphql/", GraphQLWSConsumer.as_asgi()),
+        re_path(r"", WebsocketDenier.as_asgi()),  # any other path: refused, not an error
+    ]
+)
+
+application = ProtocolTypeRouter(
+    {"http": django_application, "websocket": origin_validator(websocket_routes), "lifespan": lifespan}
+)

@@ -6,10 +6,37 @@ import os
 import secrets
 from pathlib import Path
 
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 # Known to everyone who has read this file: accepted only while DEBUG is explicitly on.
 DEVELOPMENT_KEY = "dev-only-insecure-key-do-not-use-in-production"
+MAKE_ONE = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+
+def weakness(key: str) -> str | None:
+    """Why a signing key is too weak, by Django's own rule for SECRET_KEY (``check
+    --deploy``'s security.W009), or None when it is strong enough."""
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"it has {len(key)} characters, fewer than {SECRET_KEY_MIN_LENGTH}"
+    if len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS:
+        return f"it has fewer than {SECRET_KEY_MIN_UNIQUE_CHARACTERS} distinct characters"
+    if key.startswith(SECRET_KEY_INSECURE_PREFIX):
+        return f"it starts with {SECRET_KEY_INSECURE_PREFIX!r}, Django's mark of a development key"
+    return None
+
+
+def refuse_weak(name: str, key: str, *, debug: bool) -> None:
+    """A key anyone could guess signs nothing outside DEBUG: refuse to start with it."""
+    reason = weakness(key)
+    if reason is not None and not debug:
+        raise ImproperlyConfigured(
+            f"{name} is too weak to sign with ({reason}): set it to a long random string ({MAKE_ONE})."
+        )
 
 
 def persisted_key(path: Path) -> str:
@@ -46,6 +73,7 @@ def secret_key(configured: str | None, *, debug: bool, embedded: bool, data_dir:
                 "SECRET_KEY is the public development key while DEBUG is off: set SECRET_KEY to a long random "
                 "string (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
             )
+        refuse_weak("SECRET_KEY", configured, debug=debug)
         return configured
     if embedded:
         return persisted_key(data_dir / "secret_key")
@@ -58,10 +86,31 @@ def secret_key(configured: str | None, *, debug: bool, embedded: bool, data_dir:
     )
 
 
+def jwt_secret_key(configured: str | None, *, secret_key: str, debug: bool) -> str:
+    """The key that signs access tokens: JWT_SECRET_KEY, or SECRET_KEY when it is unset.
+
+    Set but empty is refused rather than taken as unset or as an empty key: either would
+    be a silent surprise. A weak key is refused outside DEBUG, as SECRET_KEY is.
+    """
+    if configured is None:
+        return secret_key
+    if not configured.strip():
+        raise ImproperlyConfigured(
+            f"JWT_SECRET_KEY is set but empty: remove it to sign tokens with SECRET_KEY, or set it to a long "
+            f"random string ({MAKE_ONE})."
+        )
+    refuse_weak("JWT_SECRET_KEY", configured, debug=debug)
+    return configured
+
+
 # The placeholders of .env.example: they start the local quickstart (plain HTTP on
 # localhost) but are public, so a deployment served over TLS may not use them.
 EXAMPLE_KEYS = frozenset(
-    {"change-me-to-a-long-random-string-of-50-characters-or-more", "change-me-too-another-long-random-string"}
+    {
+        "change-me-to-a-long-random-string-of-50-characters-or-more",
+        "change-me-too-another-long-random-string-of-50-characters-or-more",
+        "change-me-too-another-long-random-string",  # an older .env.example's
+    }
 )
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 
 import dj_database_url
 
 from hems import discovery
-from hems.secret_key import refuse_example_keys, secret_key
+from hems.secret_key import jwt_secret_key, refuse_example_keys, secret_key
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -58,6 +59,15 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The device table's covering index (INCLUDE) speeds the tick's version check on
     # PostgreSQL; SQLite keeps the index without the extra columns, which is fine here.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
+elif env_bool("HEMS_DATABASE_POOL", False):
+    # The ASGI web server runs each request in a thread of its own: a persistent
+    # connection per thread would pile up, so the web process shares a pool instead.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("HEMS_DATABASE_POOL_SIZE", "10")),
+        "timeout": 10,
+    }
 # No Redis in embedded mode: energyStats is computed from the database each time.
 REDIS_URL = os.environ.get("REDIS_URL") or (None if EMBEDDED else "redis://127.0.0.1:6379/0")
 
@@ -70,6 +80,42 @@ HEMS_TICK_HOMES_PER_SHARD = int(os.environ.get("HEMS_TICK_HOMES_PER_SHARD", "250
 HEMS_TICK_MAX_ELAPSED_HOURS = float(os.environ.get("HEMS_TICK_MAX_ELAPSED_HOURS", "2"))
 HEMS_HISTORY_RETENTION_DAYS = int(os.environ.get("HEMS_HISTORY_RETENTION_DAYS", "400"))
 HEMS_DEVICE_HISTORY_RETENTION_DAYS = int(os.environ.get("HEMS_DEVICE_HISTORY_RETENTION_DAYS", "90"))
+
+# Live devices (hems.live, docs/live-devices.md): a live device without a report for this
+# long is unavailable; reports dated further ahead than the skew are refused; a command
+# the device has not confirmed by reporting the new value fails after the timeout.
+HEMS_LIVE_STALE_SECONDS = float(os.environ.get("HEMS_LIVE_STALE_SECONDS", "300"))
+HEMS_LIVE_CLOCK_SKEW_SECONDS = float(os.environ.get("HEMS_LIVE_CLOCK_SKEW_SECONDS", "30"))
+HEMS_LIVE_COMMAND_TIMEOUT_SECONDS = float(os.environ.get("HEMS_LIVE_COMMAND_TIMEOUT_SECONDS", "120"))
+# The MQTT broker devices connect to (what rotateDeviceCredentials hands out), the topic
+# prefix (versioned), and hems's own service login (reads every state topic, writes
+# commands). hems keeps the broker's password and ACL files in step (hems.live.broker)
+# and signals the broker whose pid file is given to reload them.
+HEMS_MQTT_HOST = os.environ.get("HEMS_MQTT_HOST", "127.0.0.1")
+HEMS_MQTT_PORT = int(os.environ.get("HEMS_MQTT_PORT", "1883"))
+HEMS_MQTT_PUBLIC_HOST = os.environ.get("HEMS_MQTT_PUBLIC_HOST", HEMS_MQTT_HOST)
+HEMS_MQTT_PUBLIC_PORT = int(os.environ.get("HEMS_MQTT_PUBLIC_PORT", str(HEMS_MQTT_PORT)))
+HEMS_MQTT_TOPIC_PREFIX = os.environ.get("HEMS_MQTT_TOPIC_PREFIX", "hems/v1")
+HEMS_MQTT_SERVICE_USERNAME = os.environ.get("HEMS_MQTT_SERVICE_USERNAME", "hems-service")
+HEMS_MQTT_SERVICE_PASSWORD = os.environ.get("HEMS_MQTT_SERVICE_PASSWORD", "")
+HEMS_MQTT_PASSWORD_FILE = os.environ.get("HEMS_MQTT_PASSWORD_FILE", "")
+HEMS_MQTT_ACL_FILE = os.environ.get("HEMS_MQTT_ACL_FILE", "")
+HEMS_MQTT_BROKER_PID_FILE = os.environ.get("HEMS_MQTT_BROKER_PID_FILE", "")
+# The ingest process (hems.live.pipeline, `bin/hems ingest`): its own broker login (read
+# only; empty: the service login), batches of this many reports or this many seconds,
+# at most this many reports held while the database is unreachable, and each device's
+# allowance (a burst, refilled at a rate per minute) beyond which its reports are dropped.
+HEMS_MQTT_INGEST_USERNAME = os.environ.get("HEMS_MQTT_INGEST_USERNAME", "hems-ingest")
+HEMS_MQTT_INGEST_PASSWORD = os.environ.get("HEMS_MQTT_INGEST_PASSWORD", "")
+HEMS_INGEST_BATCH_SIZE = int(os.environ.get("HEMS_INGEST_BATCH_SIZE", "2000"))
+HEMS_INGEST_BATCH_SECONDS = float(os.environ.get("HEMS_INGEST_BATCH_SECONDS", "0.2"))
+HEMS_INGEST_BUFFER = int(os.environ.get("HEMS_INGEST_BUFFER", "50000"))  # below MQTT's receive maximum, 65,535
+HEMS_INGEST_BURST = float(os.environ.get("HEMS_INGEST_BURST", "20"))
+HEMS_INGEST_RATE_PER_MINUTE = float(os.environ.get("HEMS_INGEST_RATE_PER_MINUTE", "12"))
+# The emulator's one login that may publish every device's state (`manage.py emulate
+# --shared`; empty: it connects as each device). See docs/live-devices.md.
+HEMS_MQTT_EMULATOR_USERNAME = os.environ.get("HEMS_MQTT_EMULATOR_USERNAME", "hems-emulator")
+HEMS_MQTT_EMULATOR_PASSWORD = os.environ.get("HEMS_MQTT_EMULATOR_PASSWORD", "")
 
 # Celery: Redis as the broker, beat's schedule in the database (django-celery-beat).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")
@@ -92,6 +138,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 3)),
     "unacked_restore_throttle": 1,
 }
+CELERY_IMPORTS = ["hems.metrics.worker"]  # the worker serves its pool's metrics (hems.metrics)
+
+# Prometheus metrics (hems.metrics, docs/operations.md). /metrics on the web process, and the
+# worker's and the ingest's own exporters (host:port; empty: none; bin/hems sets loopback
+# ports), answer clients in these networks only and, when the token is set, holding it as a
+# bearer token (SECURITY.md, "Metrics").
+HEMS_METRICS_ALLOW = [ip_network(net, strict=False) for net in env_list("HEMS_METRICS_ALLOW", "127.0.0.0/8,::1/128")]
+HEMS_METRICS_TOKEN = os.environ.get("HEMS_METRICS_TOKEN", "")
+HEMS_METRICS_WORKER_ADDRESS = os.environ.get("HEMS_METRICS_WORKER_ADDRESS", "")
+HEMS_METRICS_INGEST_ADDRESS = os.environ.get("HEMS_METRICS_INGEST_ADDRESS", "")
 
 # Drivers: discovered from the "hems.drivers" entry points, never listed by hand.
 HEMS_DISABLED_DRIVERS = frozenset(env_list("HEMS_DISABLED_DRIVERS"))
@@ -114,7 +170,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver"
 HEMS_HTTPS = env_bool("HEMS_HTTPS", not DEBUG and not EMBEDDED)
 refuse_example_keys(os.environ, https=HEMS_HTTPS)
 SECURE_SSL_REDIRECT = HEMS_HTTPS
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # container healthchecks call it over plain HTTP
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # healthchecks and Prometheus call them over plain HTTP
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HEMS_HTTPS else None
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HEMS_HTTPS
 SECURE_HSTS_SECONDS = int(os.environ.get("HEMS_HSTS_SECONDS", str(365 * 86400))) if HEMS_HTTPS else 0
@@ -151,6 +207,9 @@ INSTALLED_APPS = [
     "axes",
     "hems.devices",
     "hems.simulation",
+    "hems.live",
+    "hems.dashboard",
+    "hems.graphiql",
     *HEMS_DRIVER_APPS,
 ]
 
@@ -191,18 +250,40 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 # GraphQL: the schema is assembled from the drivers at start-up (hems.api.schema).
 GRAPHENE = {
     "SCHEMA": "hems.api.schema.schema",
-    "ATOMIC_MUTATIONS": True,  # a mutation that fails writes nothing
+    "ATOMIC_MUTATIONS": True,  # the request in a transaction, each mutation in a savepoint (hems.api.atomic)
     "SCHEMA_OUTPUT": "schema.graphql",
 }
-HEMS_GRAPHIQL = env_bool("HEMS_GRAPHIQL", DEBUG)
-HEMS_GRAPHQL_INTROSPECTION = env_bool("HEMS_GRAPHQL_INTROSPECTION", DEBUG)
+# GraphiQL (served from hems's own static files) is on for someone trying hems (embedded
+# or DEBUG) and off in a deployment unless asked for; it needs introspection to be useful.
+HEMS_GRAPHIQL = env_bool("HEMS_GRAPHIQL", DEBUG or EMBEDDED)
+HEMS_GRAPHQL_INTROSPECTION = env_bool("HEMS_GRAPHQL_INTROSPECTION", HEMS_GRAPHIQL)
 HEMS_GRAPHQL_MAX_QUERY_LENGTH = int(os.environ.get("HEMS_GRAPHQL_MAX_QUERY_LENGTH", "8000"))
 HEMS_GRAPHQL_MAX_DEPTH = int(os.environ.get("HEMS_GRAPHQL_MAX_DEPTH", "8"))
 HEMS_GRAPHQL_MAX_FIELDS = int(os.environ.get("HEMS_GRAPHQL_MAX_FIELDS", "250"))
 HEMS_HISTORY_MAX_BUCKETS = int(os.environ.get("HEMS_HISTORY_MAX_BUCKETS", "2000"))
 
+# Live push (hems.push, DESIGN.md "Push"): GraphQL subscriptions over WebSocket and SSE,
+# served by the ASGI app (hems.asgi) through Channels. The tick publishes on the Redis
+# channel layer; the embedded mode has no Redis and runs the ticker inside its one web
+# process (HEMS_TICK_IN_WEB, set by `bin/hems all`), on the in-memory layer.
+ASGI_APPLICATION = "hems.asgi.application"
+CHANNEL_LAYERS = {
+    "default": {"BACKEND": "hems.push.layer.RedisLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    if REDIS_URL
+    else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+}
+HEMS_TICK_IN_WEB = env_bool("HEMS_TICK_IN_WEB", False)
+HEMS_INGEST_IN_WEB = env_bool("HEMS_INGEST_IN_WEB", False)  # the same for live devices' ingest (hems.live.embedded)
+# A subscriber's messages not yet written to its socket: beyond this many, or one write
+# blocked longer than the timeout, the client is too slow and is dropped (close 1013).
+HEMS_PUSH_MAX_QUEUE = int(os.environ.get("HEMS_PUSH_MAX_QUEUE", "16"))
+HEMS_PUSH_SEND_TIMEOUT = float(os.environ.get("HEMS_PUSH_SEND_TIMEOUT", "10"))
+HEMS_PUSH_INIT_TIMEOUT = float(os.environ.get("HEMS_PUSH_INIT_TIMEOUT", "10"))  # connection_init, else 4408
+HEMS_PUSH_MAX_SUBSCRIPTIONS = int(os.environ.get("HEMS_PUSH_MAX_SUBSCRIPTIONS", "10"))  # per connection
+HEMS_PUSH_KEEPALIVE_SECONDS = float(os.environ.get("HEMS_PUSH_KEEPALIVE_SECONDS", "15"))  # SSE comment lines
+
 GRAPHQL_JWT = {
-    "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY", SECRET_KEY),
+    "JWT_SECRET_KEY": jwt_secret_key(os.environ.get("JWT_SECRET_KEY"), secret_key=SECRET_KEY, debug=DEBUG),
     "JWT_ALGORITHM": "HS256",
     "JWT_VERIFY_EXPIRATION": True,
     "JWT_EXPIRATION_DELTA": timedelta(seconds=int(os.environ.get("JWT_ACCESS_TTL_SECONDS", "900"))),
@@ -210,6 +291,7 @@ GRAPHQL_JWT = {
     "JWT_REFRESH_EXPIRATION_DELTA": timedelta(seconds=int(os.environ.get("JWT_REFRESH_TTL_SECONDS", str(7 * 86400)))),
     "JWT_AUTH_HEADER_PREFIX": "Bearer",
     "JWT_DECODE_HANDLER": "hems.api.tokens.decode",  # an expiry is required
+    "JWT_GET_REFRESH_TOKEN_HANDLER": "hems.api.tokens.get_refresh_token",  # an inactive user's tokens renew nothing
 }
 
 AUTH_PASSWORD_VALIDATORS = [

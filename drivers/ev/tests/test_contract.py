@@ -25,6 +25,9 @@ class TestElectricVehicleContract(DriverContract):
             Invalid({"max_discharge_w": -7.0}, "max_discharge_w"),
             Invalid({"mode": "auto"}, "mode", id="no-auto-for-a-car"),
             Invalid({"drain_wh_per_hour": -1.0}, "drain_wh_per_hour"),
+            Invalid({"drain_wh_per_hour": 80_000.0}, "drain_wh_per_hour", id="drains-more-than-the-pack-an-hour"),
+            Invalid({"max_charge_w": 400_000.0}, "max_charge_w", id="above-5C"),
+            Invalid({"capacity_wh": 2e7}, "capacity_wh", id="above-10-MWh"),
             Invalid({"away_days": "mon,funday"}, "away_days", db=False),
             Invalid({"returns_at": datetime.time(7, 30)}, "returns_at", db=False, id="returns-when-it-leaves"),
         ]

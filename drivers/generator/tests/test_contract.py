@@ -8,5 +8,6 @@ class TestGeneratorContract(DriverContract):
         "generator": [
             Invalid({"rated_output_w": -3_000.0}, "rated_output_w"),
             Invalid({"rated_output_w": 0.0}, "rated_output_w"),
+            Invalid({"rated_output_w": 1.7e308}, "rated_output_w", id="huge"),
         ]
     }

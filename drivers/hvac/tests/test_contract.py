@@ -10,6 +10,7 @@ def shared_cases():
         Invalid({"min_modulation_w": -1.0}, "min_modulation_w"),
         Invalid({"max_modulation_w": 9_000.0}, "max_modulation_w", id="max-above-rated"),
         Invalid({"min_modulation_w": 1_900.0, "max_modulation_w": 1_000.0}, "min_modulation_w", id="min-above-max"),
+        Invalid({"rated_power_w": 1e6}, "rated_power_w", id="above-100-kW"),
     ]
 
 

@@ -20,8 +20,8 @@ class TestSolarContract(DriverContract):
             Invalid({"azimuth_deg": -1.0}, "azimuth_deg"),
             Invalid({"derate": 1.2}, "derate"),
             Invalid({"area_m2": -3.0}, "area_m2"),
-            Invalid(
-                {"rated_power_w": 20_000.0, "area_m2": 10.0}, "rated_power_w", db=False, id="denser-than-any-panel"
-            ),
+            Invalid({"rated_power_w": 20_000.0, "area_m2": 10.0}, "rated_power_w", id="denser-than-any-panel"),
+            Invalid({"rated_power_w": 6_000.0, "area_m2": 1_000.0}, "area_m2", id="sparser-than-any-panel"),
+            Invalid({"area_m2": 1.7e308}, "area_m2", id="huge-area"),
         ]
     }

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from hems.sdk import Device
+from hems.sdk import Device, upper_bound
 
 
 class Dishwasher(Device):
@@ -21,17 +21,26 @@ class Dishwasher(Device):
         QUICK = "quick", "Quick 45 °C"
 
     cycle = models.CharField(
-        max_length=16, choices=Cycle.choices, default=Cycle.NORMAL, help_text="The program it runs (wash temperatures)."
+        "cycle",
+        max_length=16,
+        choices=Cycle.choices,
+        default=Cycle.NORMAL,
+        help_text="The program it runs (wash temperatures).",
     )
     heater_power_w = models.FloatField(
+        "heater power (W)",
         default=1_800.0,
         validators=[MinValueValidator(1_000.0), MaxValueValidator(3_000.0)],
         help_text="Power of the water heater (W); it heats the wash and the final rinse.",
     )
     start_time = models.TimeField(
-        null=True, blank=True, help_text="Start the program every day at this local time; empty: the household's habit."
+        "start time (local)",
+        null=True,
+        blank=True,
+        help_text="Start the program every day at this local time; empty: the household's habit.",
     )
     cycles_per_week = models.FloatField(
+        "cycles per week",
         default=5.0,
         validators=[MinValueValidator(0.0), MaxValueValidator(7.0)],
         help_text="Without a start time: how many times a week the household runs it (0 to 7).",
@@ -70,22 +79,32 @@ class WashingMachine(Device):
         QUICK_30 = "quick_30", "Quick 30 °C"
 
     wash_program = models.CharField(
-        max_length=16, choices=Program.choices, default=Program.COTTON_40, help_text="The program it runs."
+        "wash program",
+        max_length=16,
+        choices=Program.choices,
+        default=Program.COTTON_40,
+        help_text="The program it runs.",
     )
     heater_power_w = models.FloatField(
+        "heater power (W)",
         default=2_000.0,
         validators=[MinValueValidator(1_000.0), MaxValueValidator(3_000.0)],
         help_text="Power of the water heater (W).",
     )
     spin_rpm = models.IntegerField(
+        "spin speed (rpm)",
         default=1_400,
         validators=[MinValueValidator(400), MaxValueValidator(1_800)],
         help_text="Final spin speed (revolutions per minute, 400 to 1,800).",
     )
     start_time = models.TimeField(
-        null=True, blank=True, help_text="Start the program every day at this local time; empty: the household's habit."
+        "start time (local)",
+        null=True,
+        blank=True,
+        help_text="Start the program every day at this local time; empty: the household's habit.",
     )
     cycles_per_week = models.FloatField(
+        "cycles per week",
         default=4.0,
         validators=[MinValueValidator(0.0), MaxValueValidator(7.0)],
         help_text="Without a start time: how many times a week the household runs it (0 to 7).",
@@ -121,21 +140,25 @@ class Refrigerator(Device):
     """
 
     compressor_power_w = models.FloatField(
+        "compressor power (W)",
         default=90.0,
         validators=[MinValueValidator(20.0), MaxValueValidator(500.0)],
         help_text="Power of the compressor while it runs (W).",
     )
     annual_energy_kwh = models.FloatField(
+        "annual energy (kWh)",
         default=150.0,
         validators=[MinValueValidator(20.0), MaxValueValidator(2_000.0)],
         help_text="Energy label: kWh a year at the label's conditions.",
     )
     setpoint_c = models.FloatField(
+        "setpoint (°C)",
         default=5.0,
         validators=[MinValueValidator(2.0), MaxValueValidator(8.0)],
         help_text="Temperature inside (2 to 8 °C).",
     )
     defrost_heater_w = models.FloatField(
+        "defrost heater (W)",
         default=200.0,
         validators=[MinValueValidator(0.0), MaxValueValidator(1_000.0)],
         help_text="Power of the defrost heater (W), 20 minutes twice a day; 0 for a fridge without one.",
@@ -156,18 +179,24 @@ class Refrigerator(Device):
                 condition=models.Q(defrost_heater_w__gte=0, defrost_heater_w__lte=1_000),
                 name="appliances_refrigerator_defrost_heater_w_range",
             ),
-            # A compressor running all year cannot use more than its power x 8,760 h.
+            # A compressor running all year cannot use more than its power x 8,760 h
+            # (divided, not multiplied: a huge power must be refused, not overflow float8).
             models.CheckConstraint(
                 condition=models.Q(annual_energy_kwh__gt=0)
-                & models.Q(annual_energy_kwh__lte=models.F("compressor_power_w") * 8.76),
+                & models.Q(compressor_power_w__gte=models.F("annual_energy_kwh") / 8.76),
                 name="appliances_refrigerator_annual_energy_kwh_within_compressor",
             ),
         ]
 
     def clean(self):
         super().clean()
-        if None in (self.compressor_power_w, self.annual_energy_kwh, self.defrost_heater_w):
-            return
+        names = ("compressor_power_w", "annual_energy_kwh", "defrost_heater_w")
+        values = [getattr(self, name) for name in names]
+        if not all(
+            isinstance(value, float | int) and upper_bound(self._meta.get_field(name)) >= value
+            for name, value in zip(names, values, strict=True)
+        ):
+            return  # missing, not a number or beyond its bound: clean_fields() has said so
         from hems_appliances.physics import fridge_nominal_duty
 
         duty = fridge_nominal_duty(self.compressor_power_w, self.annual_energy_kwh, self.defrost_heater_w)

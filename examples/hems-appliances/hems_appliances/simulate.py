@@ -12,7 +12,7 @@ import numpy as np
 from hems.sdk import Batch, State
 from hems_appliances import physics
 from hems_appliances.cycles import Habit, Profile, mean_power, span_hours
-from hems_appliances.programs import dishwasher_phases, mains_water_c, washer_phases
+from hems_appliances.programs import DISHWASHER_PUMP_W, dishwasher_phases, mains_water_c, spin_power_w, washer_phases
 
 # When households start their machines (relative weights per local hour, 0 to 23).
 DISHWASHER_HABIT = Habit(
@@ -31,6 +31,21 @@ WASHER_HABIT = Habit(
 )
 # Mains voltage varies by a few per cent; a resistive heater's power with its square.
 VOLTAGE_SPREAD = 0.015
+
+
+def max_dishwasher_w(config) -> np.ndarray:
+    """``DeviceKind.max_power_w``: the heater and the pump, with the mains a little high."""
+    return (config["heater_power_w"] + DISHWASHER_PUMP_W + 5.0) * 1.02
+
+
+def max_washing_machine_w(config) -> np.ndarray:
+    """The heater with the drum turning, or the motor at top spin, with the mains a little high."""
+    return np.maximum(config["heater_power_w"] + 30.0, spin_power_w(np.float64(1_800.0))) * 1.02
+
+
+def max_refrigerator_w(config) -> np.ndarray:
+    """The compressor in the warmest kitchen, or the defrost heater."""
+    return np.maximum(config["compressor_power_w"] * 1.05, config["defrost_heater_w"])
 
 
 def finish(batch: Batch, power_w: np.ndarray) -> State:

@@ -4,7 +4,7 @@ from datetime import time
 
 import pytest
 
-from hems.testing import DriverContract, Invalid, kind
+from hems.testing import DriverContract, Invalid
 
 # These tests need the package installed (pip install -e ./examples/hems-appliances).
 pytest.importorskip("hems_appliances", reason="hems-appliances is not installed")
@@ -16,16 +16,6 @@ REFRIGERATOR = {"compressor_power_w": 110.0, "annual_energy_kwh": 200.0, "setpoi
 
 class TestAppliancesContract(DriverContract):
     driver = "appliances"
-
-    def max_power_w(self, kind_key, attributes):
-        """Heater and pump (or the motor at top spin, or the compressor in a hot kitchen),
-        with the mains voltage a little high."""
-        attributes = {**kind(kind_key).example, **attributes}
-        if kind_key == "dishwasher":
-            return (attributes["heater_power_w"] + 45.0) * 1.02
-        if kind_key == "washing_machine":
-            return max(attributes["heater_power_w"] + 30.0, 60.0 + 420.0 * (1_800 / 1_400) ** 2) * 1.02
-        return max(attributes["compressor_power_w"] * 1.05, attributes["defrost_heater_w"])
 
     valid = {"dishwasher": DISHWASHER, "washing_machine": WASHING_MACHINE, "refrigerator": REFRIGERATOR}
     invalid = {

@@ -24,6 +24,29 @@ class StatusEnum(graphene.Enum):
         name = "Status"
 
 
+class SourceEnum(graphene.Enum):
+    """Where a device's state comes from: hems's simulation, or the device's own reports
+    over MQTT (docs/live-devices.md)."""
+
+    SIMULATED = "simulated"
+    LIVE = "live"
+
+    class Meta:
+        name = "DeviceSource"
+
+
+class CommandStateEnum(graphene.Enum):
+    """A command to a live device: sent and not yet reported back, reported back, or not
+    reported back within the timeout."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+
+    class Meta:
+        name = "CommandState"
+
+
 class StorageModeEnum(graphene.Enum):
     """What the user asks a storage device to do; AUTO (where a kind supports it)
     balances the home."""

@@ -76,6 +76,20 @@ def from_validation_error(exc: ValidationError, prefix: str = "") -> GraphQLErro
     return bad_input(message, field=field, errors={k or "_": v for k, v in by_field.items()})
 
 
+# graphql-core's "Did you mean ...?" (graphql.pyutils.did_you_mean), at the end of a
+# message: the fields, arguments, types or enum values named like the one asked for.
+_NAME = r"'[_A-Za-z]\w*'"
+_SUGGESTION = re.compile(
+    rf" Did you mean (?:the enum value |to use an inline fragment on )?{_NAME}(?:(?:, {_NAME})*,? or {_NAME})?\?$"
+)
+
+
+def without_suggestions(message: str) -> str:
+    """The message without the schema's names it suggests, when introspection is off:
+    the schema is not for a stranger to spell out one typo at a time."""
+    return message if settings.HEMS_GRAPHQL_INTROSPECTION else _SUGGESTION.sub("", message)
+
+
 _VARIABLE_PATH = re.compile(r"at '([\w.\[\]]+)'")
 _REQUIRED_FIELD = re.compile(r"Field '(\w+)' of required type")
 _UNKNOWN_FIELD = re.compile(r"Field '(\w+)' is not defined by type")
@@ -141,5 +155,6 @@ def format_error(error: Exception) -> dict:
         logger.error("internal error while executing a GraphQL request", exc_info=original)
         extensions = {"code": INTERNAL}
         formatted["message"] = INTERNAL_MESSAGE
+    formatted["message"] = without_suggestions(formatted["message"])
     formatted["extensions"] = extensions
     return formatted

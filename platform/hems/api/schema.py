@@ -11,12 +11,14 @@ import graphene
 from hems.api.accounts.schema import AccountMutations, AccountQueries
 from hems.api.devices.inputs import device_inputs
 from hems.api.devices.mutations.create import create_device
+from hems.api.devices.mutations.credentials import RotateDeviceCredentials
 from hems.api.devices.mutations.delete import DeleteDevice
 from hems.api.devices.mutations.update import update_device
 from hems.api.devices.queries import DeviceQueries
 from hems.api.devices.types import StorageInterface, UnavailableDevice, kind_types
 from hems.api.energy.schema import EnergyQueries
 from hems.plugins import Registry, registry
+from hems.push.schema import Subscription
 
 
 def build_schema(reg: Registry | None = None) -> graphene.Schema:
@@ -31,8 +33,14 @@ def build_schema(reg: Registry | None = None) -> graphene.Schema:
         create_device = create_device(create_input).Field()
         update_device = update_device(update_input).Field()
         delete_device = DeleteDevice.Field()
+        rotate_device_credentials = RotateDeviceCredentials.Field()
 
-    return graphene.Schema(query=Query, mutation=Mutation, types=[*types.values(), UnavailableDevice, StorageInterface])
+    return graphene.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[*types.values(), UnavailableDevice, StorageInterface],
+    )
 
 
 schema = build_schema()

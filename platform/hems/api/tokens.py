@@ -26,3 +26,14 @@ def decode(token: str, context=None) -> dict:
         issuer=jwt_settings.JWT_ISSUER,
         algorithms=[jwt_settings.JWT_ALGORITHM],  # one algorithm: no "none", no switching
     )
+
+
+def get_refresh_token(refresh_token_model, token, context=None):
+    """A refresh token that still renews: not revoked, and its user active.
+
+    Deactivating a user revokes their refresh tokens (``hems.devices.signals``); this
+    also holds when ``is_active`` was switched off without a save (``QuerySet.update``).
+    """
+    return refresh_token_model.objects.select_related("user").get(
+        token=token, revoked__isnull=True, user__is_active=True
+    )

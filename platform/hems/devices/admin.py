@@ -10,7 +10,8 @@ from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from hems.devices.kind_admin import DeviceActions, KindAdmin, live_power
+from hems.devices.kind_admin import DeviceActions, KindAdmin, level_text, power_text
+from hems.devices.liveness import device_reason
 from hems.devices.models import Device, Home, KindRecord
 from hems.plugins import UnknownKind, registry
 
@@ -44,12 +45,14 @@ class KindFilter(admin.SimpleListFilter):
 class DeviceAdmin(DeviceActions, admin.ModelAdmin):
     """All devices of every kind; each links to its kind's own page."""
 
-    list_display = ("link", "kind", "device_type", "owner", "status", "power", "level", "updated_at")
-    list_filter = (KindFilter, "device_type", "status", "owner")
+    list_display = ("link", "kind", "device_type", "owner", "status", "source", "status_reason", "power", "level")
+    list_display += ("updated_at",)
+    list_filter = (KindFilter, "device_type", "status", "source", "owner")
     search_fields = ("name", "owner__username", "owner__email")
     list_select_related = ("owner", "state")
-    readonly_fields = ("kind", "device_type", "owner", "created_at", "updated_at")
-    fields = ("name", "status", "kind", "device_type", "owner", "created_at", "updated_at")
+    readonly_fields = ("kind", "device_type", "owner", "status_reason", "last_report", "created_at", "updated_at")
+    fields = ("name", "status", "source", "status_reason", "last_report", "kind", "device_type", "owner")
+    fields += ("created_at", "updated_at")
 
     def has_add_permission(self, request):
         return False  # a device is created as a kind, on that kind's page
@@ -58,14 +61,22 @@ class DeviceAdmin(DeviceActions, admin.ModelAdmin):
     def link(self, obj):
         return device_link(obj)
 
-    @admin.display(description="power (W)", ordering="state__power_w")
+    @admin.display(description="power", ordering="state__power_w")
     def power(self, obj):
-        return round(live_power(obj), 1)
+        return power_text(obj)
 
-    @admin.display(description="level (Wh)", ordering="state__level_wh")
+    @admin.display(description="level", ordering="state__level_wh")
     def level(self, obj):
+        return level_text(getattr(obj, "state", None))
+
+    @admin.display(description="offline because")
+    def status_reason(self, obj):
+        return device_reason(obj) or "-"
+
+    @admin.display(description="last report", ordering="state__reported_at")
+    def last_report(self, obj):
         state = getattr(obj, "state", None)
-        return None if state is None or state.level_wh is None else round(state.level_wh, 1)
+        return None if state is None else state.reported_at
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         device = self.get_object(request, object_id)
@@ -119,6 +130,15 @@ if admin.site.is_registered(User):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     inlines = (HomeInline, DeviceInline)
+    change_form_template = "dashboard/admin_user_change_form.html"  # the dashboard's day chart
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from hems.dashboard.admin_chart import chart_context
+
+        user = self.get_object(request, object_id)
+        if user is not None:
+            extra_context = {**(extra_context or {}), **chart_context(user)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 def register_kinds(site: admin.AdminSite = admin.site) -> None:

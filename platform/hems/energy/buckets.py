@@ -7,6 +7,19 @@ from zoneinfo import ZoneInfo
 
 INTERVALS = ("hour", "day", "week", "month")
 
+# The instants history may be asked about. Wide enough for any real history and any
+# forecast, narrow enough that a bucket stepped or shifted into any local zone stays
+# within Python's years 1 to 9999 and PostgreSQL's timestamps.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def out_of_range(instant: datetime) -> str | None:
+    """Why an (aware) instant cannot bound a history range, or None when it can."""
+    if EARLIEST <= instant <= LATEST:
+        return None
+    return f"must be between {EARLIEST:%Y-%m-%dT%H:%M:%SZ} and {LATEST:%Y-%m-%dT%H:%M:%SZ}"
+
 
 def floor(instant: datetime, interval: str, zone: ZoneInfo) -> datetime:
     """The start of the bucket holding ``instant`` (aware, in ``zone``)."""

@@ -8,12 +8,14 @@ Key layout (``HEMS_REDIS_PREFIX`` defaults to ``hems:``)::
                                floats (W, Wh, %)
         timestamp              the tick's instant (seconds since the epoch)
         loaded_at              when the figures' device configuration was read
-        config_at              when the home's devices last changed (set by mutations)
+        config_at              when the home's devices last changed (set by mutations
+                               and by live devices' reports)
 
 The figures are stale when ``config_at > loaded_at``: a user changed a device after
-the tick read it. Redis is a cache: a missing or stale hash is recomputed from
-PostgreSQL and written back. Without ``REDIS_URL`` (the embedded mode) there is no
-cache at all: every read recomputes, every write is skipped.
+the tick read it. Both are read from Redis's clock (``now``), whichever host takes them.
+Redis is a cache: a missing or stale hash is recomputed from PostgreSQL and written
+back. Without ``REDIS_URL`` (the embedded mode) there is no cache at all: every read
+recomputes, every write is skipped.
 """
 
 from __future__ import annotations
@@ -43,6 +45,27 @@ def _client(url: str) -> redis.Redis:
 
 def client() -> redis.Redis:
     return _client(settings.REDIS_URL)
+
+
+# "Changed after the figures were read" compares moments taken on different hosts (a
+# worker, each web process): they are all read from Redis's clock, never the host's own.
+_STAMP = """
+local t = redis.call('TIME')
+local now = t[1] .. '.' .. string.rep('0', 6 - #t[2]) .. t[2]
+for _, k in ipairs(KEYS) do redis.call('HSET', k, 'config_at', now) end
+"""
+
+
+def now() -> float:
+    """Seconds since the epoch on Redis's clock, the one every host shares (the host's
+    own clock without Redis or when it is unreachable: nothing is cached then)."""
+    if enabled():
+        try:
+            seconds, micros = client().time()
+            return seconds + micros / 1e6
+        except redis.RedisError:
+            pass
+    return time.time()
 
 
 def enabled() -> bool:
@@ -109,7 +132,21 @@ def config_changed(owner_id: int) -> None:
     if not enabled():
         return
     try:
-        client().hset(key(owner_id), "config_at", time.time())
+        client().eval(_STAMP, 1, key(owner_id))
+    except redis.RedisError as exc:
+        logger.warning("could not mark energy stats stale: %s", exc)
+
+
+def changed_many(owner_ids) -> None:
+    """Live reports changed these homes' states: figures read before now are stale (the
+    next energyStats recomputes them, so a report shows at once). One round trip."""
+    if not enabled():
+        return
+    keys = [key(owner_id) for owner_id in owner_ids]
+    if not keys:
+        return
+    try:
+        client().eval(_STAMP, len(keys), *keys)
     except redis.RedisError as exc:
         logger.warning("could not mark energy stats stale: %s", exc)
 
@@ -125,7 +162,7 @@ def stats_for(owner_id: int) -> EnergyStats:
         return cached
     if enabled():  # a cache miss costs a query: worth seeing in the logs
         logger.info("energy stats of owner %d recomputed from PostgreSQL (not cached or stale)", owner_id)
-    loaded_at = time.time()
+    loaded_at = now()
     stats = stats_from_database(owner_id, timezone.now())
     write(owner_id, stats, loaded_at)
     return stats

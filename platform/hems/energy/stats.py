@@ -11,6 +11,7 @@ from datetime import datetime
 
 import numpy as np
 
+from hems.sdk.bounds import CEILING
 from hems.sdk.types import DeviceType
 
 PRODUCTION, STORAGE, CONSUMPTION = 0, 1, 2
@@ -77,6 +78,11 @@ class HomeTotals:
         )
 
 
+def bounded(values: np.ndarray, low: float) -> np.ndarray:
+    """Values as finite numbers within [low, CEILING] (NaN counts as 0)."""
+    return np.clip(np.nan_to_num(np.asarray(values, dtype=float), nan=0.0), low, CEILING)
+
+
 def home_totals(devices: DeviceArrays, n_homes: int) -> HomeTotals:
     """Apply the stats rules to every home at once.
 
@@ -94,17 +100,21 @@ def home_totals(devices: DeviceArrays, n_homes: int) -> HomeTotals:
     def per_home(weights: np.ndarray) -> np.ndarray:
         return np.bincount(home, weights=weights, minlength=n_homes)[:n_homes]
 
+    # Each device within the core's ceiling, so no sum over a home can overflow and
+    # nothing non-finite reaches a total, whatever a row holds (hems.sdk.bounds).
+    power_w, flow_w = bounded(devices.power_w, 0.0), bounded(devices.flow_w, -CEILING)
+    level_wh, capacity_wh = bounded(devices.level_wh, 0.0), bounded(devices.capacity_wh, 0.0)
     storage = kind == STORAGE
     active_storage = storage & online
-    flow = np.where(active_storage, devices.flow_w, 0.0)
+    flow = np.where(active_storage, flow_w, 0.0)
     charging_load = np.where(devices.charging_is_consumption & (flow > 0), flow, 0.0)
-    production = per_home(np.where(online & (kind == PRODUCTION), devices.power_w, 0.0))
-    consumption = per_home(np.where(online & (kind == CONSUMPTION), devices.power_w, 0.0) + charging_load)
+    production = per_home(np.where(online & (kind == PRODUCTION), power_w, 0.0))
+    consumption = per_home(np.where(online & (kind == CONSUMPTION), power_w, 0.0) + charging_load)
     storage_flow = per_home(flow - charging_load)
-    capacity = per_home(np.where(storage, devices.capacity_wh, 0.0))
-    level = per_home(np.where(storage, devices.level_wh, 0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        percentage = np.where(capacity > 0, level / capacity * 100.0, 0.0)
+    capacity = per_home(np.where(storage, capacity_wh, 0.0))
+    level = per_home(np.where(storage, level_wh, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        percentage = np.clip(np.where(capacity > 0, level / capacity * 100.0, 0.0), 0.0, 100.0)
     return HomeTotals(
         production=production,
         consumption=consumption,
@@ -125,7 +135,7 @@ def stats_from_database(owner_id: int, now: datetime) -> EnergyStats:
     rows = list(
         DeviceState.objects.filter(device__owner_id=owner_id).values_list(
             "device__device_type", "device__kind", "device__status", "available",
-            "power_w", "flow_w", "level_wh", "capacity_wh", "simulated_at",
+            "power_w", "flow_w", "level_wh", "capacity_wh", "simulated_at", "device__source", "reported_at",
         )
     )  # fmt: skip
     if not rows:
@@ -142,7 +152,9 @@ def stats_from_database(owner_id: int, now: datetime) -> EnergyStats:
     devices = DeviceArrays(
         home=np.zeros(len(rows), dtype=np.intp),
         device_type=np.array([TYPE_CODES[t] for t in columns[0]], dtype=np.int8),
-        online=np.array([is_live(*row) for row in zip(columns[1], columns[2], columns[3], strict=True)], dtype=bool),
+        online=np.array(
+            [is_live(*row, now=now) for row in zip(*(columns[i] for i in (1, 2, 3, 9, 10)), strict=True)], dtype=bool
+        ),
         power_w=np.array(columns[4], dtype=float),
         flow_w=np.array(columns[5], dtype=float),
         level_wh=np.array([v or 0.0 for v in columns[6]], dtype=float),

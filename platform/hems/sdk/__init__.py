@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING
 
 from hems.hookspecs import Simulate, hookimpl
 from hems.sdk.apps import DriverAppConfig
+from hems.sdk.bounds import CEILING, upper_bound, upper_bounds
 from hems.sdk.kinds import DeviceKind
+from hems.sdk.live import Codec, JsonCodec, RefusedPayload, Report
 from hems.sdk.simulation import Batch, Homes, State, smooth_noise, uniform
 from hems.sdk.storage import integrate_flow
 from hems.sdk.types import DeviceType, Status, StorageMode
 
-API_VERSION = "1.1"
+API_VERSION = "1.5"
 
 _LAZY = {
     "Device": "hems.devices.models",
@@ -30,12 +32,19 @@ _LAZY = {
 
 __all__ = [
     "API_VERSION",
+    "CEILING",
     "Batch",
+    "Codec",
+    "JsonCodec",
+    "RefusedPayload",
+    "Report",
     "Homes",
     "State",
     "integrate_flow",
     "smooth_noise",
     "uniform",
+    "upper_bound",
+    "upper_bounds",
     "Device",
     "DeviceKind",
     "DeviceType",

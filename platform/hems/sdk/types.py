@@ -18,6 +18,13 @@ class Status(models.TextChoices):
     OFFLINE = "offline", "Offline"
 
 
+class Source(models.TextChoices):
+    """Where a device's state comes from: the tick's physics, or the device's own reports."""
+
+    SIMULATED = "simulated", "Simulated"
+    LIVE = "live", "Live"
+
+
 class StorageMode(models.TextChoices):
     """What the user asks a storage device to do; AUTO balances the home."""
 

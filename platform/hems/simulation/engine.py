@@ -13,11 +13,13 @@ from datetime import datetime
 import numpy as np
 
 from hems.energy.stats import CONSUMPTION, PRODUCTION, STORAGE, TYPE_CODES, DeviceArrays, HomeTotals, home_totals
+from hems.sdk.bounds import CEILING
 from hems.sdk.simulation import Batch, Homes, State
 from hems.sdk.types import DeviceType, StorageMode
 from hems.simulation import environment
 from hems.simulation.loader import Homes as HomeRows
 from hems.simulation.loader import KindRows
+from hems.simulation.span import simulate_span
 
 logger = logging.getLogger("hems.simulation")
 
@@ -30,8 +32,9 @@ class KindResult:
     due: np.ndarray  # bool: simulated by this tick (others were newer already)
     state: State  # the new state of every device of the kind (unchanged where not due)
     elapsed_h: np.ndarray
+    energy: dict[str, np.ndarray]  # Wh through each device over this tick: energy_wh, charge_wh, discharge_wh
     hour: dict[str, np.ndarray]  # the running hour after this tick (start, energies)
-    finished: dict[str, np.ndarray]  # hours that ended: device_id, start and energies
+    finished: dict[str, np.ndarray]  # hours that ended: device_id, start, energies and level_wh at the end
 
 
 @dataclass
@@ -77,14 +80,20 @@ def kind_order(rows: KindRows) -> int:
     return 2 if StorageMode.AUTO in getattr(rows.kind.model, "SUPPORTED_MODES", ()) else 1
 
 
-def checked(kind_key: str, state: State, n: int, storage: bool, capacity: np.ndarray) -> State:
-    """Hold a driver's output to the physical bounds, loudly."""
+def checked(
+    kind_key: str, state: State, n: int, storage: bool, capacity: np.ndarray, limit: np.ndarray | float = CEILING
+) -> State:
+    """Hold a driver's output to the physical bounds, loudly: power within [0, the
+    kind's declared limit] (``DeviceKind.power_limit_w``), a level within the capacity."""
     if len(state) != n:
         raise ValueError(f"{kind_key}.simulate returned {len(state)} states for {n} devices")
     power = np.nan_to_num(np.asarray(state.power_w, dtype=float))
     if (power < 0).any():
         logger.warning("%s.simulate returned negative power; clipped to 0", kind_key)
-    flow = np.nan_to_num(np.asarray(state.flow_w, dtype=float)) if storage else np.zeros(n)
+    if (power > limit).any():
+        logger.warning("%s.simulate returned power above the kind's declared bound; clipped to it", kind_key)
+    power = np.minimum(power, limit)
+    flow = np.clip(np.nan_to_num(np.asarray(state.flow_w, dtype=float)), -limit, limit) if storage else np.zeros(n)
     level = np.clip(np.nan_to_num(state.level_wh), 0.0, capacity) if storage else np.full(n, np.nan)
     return State(
         available=np.asarray(state.available, dtype=bool),
@@ -112,14 +121,62 @@ def auto_demand(rows: KindRows, home: np.ndarray, residual_w: np.ndarray, active
     return np.where(auto, wanted * share, 0.0)
 
 
-def simulate_shard(instant: datetime, homes: HomeRows, kinds: list[KindRows], max_elapsed_h: float) -> ShardResult:
+def stats_arrays(kind, state: State, home: np.ndarray, active: np.ndarray, capacity: np.ndarray) -> DeviceArrays:
+    """A kind's devices as the stats see them (``active``: those that count now)."""
+    n = len(state)
+    return DeviceArrays(
+        home=home,
+        device_type=np.full(n, TYPE_CODES[kind.device_type], dtype=np.int8),
+        online=active,
+        power_w=state.power_w,
+        flow_w=state.flow_w,
+        level_wh=np.nan_to_num(state.level_wh),
+        capacity_wh=capacity,
+        charging_is_consumption=np.full(n, kind.charging_is_consumption),
+    )
+
+
+def reported_energy(rows: KindRows, counts: np.ndarray, now: float, stale_s: float, storage: bool) -> dict:
+    """A live device's energy over this tick, from its reports: what the ingest integrated
+    between reports since the previous tick (``pending_*``), plus its last reported power
+    from that report (or the previous tick, if later) to now, but not past the staleness."""
+    reported = rows.reports["reported_at"]
+    start = np.fmax(reported, rows.simulated_at)
+    # Never reported (NaN): minimum() propagates it, and nothing counts.
+    tail_h = np.nan_to_num(np.clip((np.minimum(now, reported + stale_s) - start) / 3600.0, 0.0, None))
+    flow = rows.state.flow_w if storage else np.zeros(len(rows))
+    energy = {
+        "energy_wh": rows.reports["pending_energy_wh"] + rows.state.power_w * tail_h,
+        "charge_wh": rows.reports["pending_charge_wh"] + np.maximum(flow, 0.0) * tail_h,
+        "discharge_wh": rows.reports["pending_discharge_wh"] + np.maximum(-flow, 0.0) * tail_h,
+    }
+    return {name: np.where(counts, np.maximum(value, 0.0), 0.0) for name, value in energy.items()}
+
+
+def simulate_shard(
+    instant: datetime, homes: HomeRows, kinds: list[KindRows], max_elapsed_h: float, stale_s: float = 300.0
+) -> ShardResult:
+    """One tick over a shard. Live devices (``rows.live_source``) are not simulated: their
+    state is what they reported; they count while their last report is at most
+    ``stale_s`` old, and their energy comes from their reports."""
     now = instant.timestamp()
     env = environment_of(instant, homes)
+    # Spans longer than a sub-step (after missed ticks) need the environment at earlier minutes.
+    environments = {instant: env}
+
+    def environment_at(moment: datetime) -> Homes:
+        if moment not in environments:
+            environments[moment] = environment_of(moment, homes)
+        return environments[moment]
+
     offsets = environment.utc_offsets(instant, homes.time_zone)
     n_homes = len(homes.owner)
     results: list[KindResult] = []
     # Running per-home totals of everything simulated so far, for AUTO storage.
     devices_so_far: list[DeviceArrays] = []
+    # The same over each device's span, for AUTO storage: a device that drew power and then
+    # became unavailable (a car that charged, then left) drew it over the span all the same.
+    spans_so_far: list[DeviceArrays] = []
 
     for rows in sorted(kinds, key=kind_order):
         n = len(rows)
@@ -131,13 +188,19 @@ def simulate_shard(instant: datetime, homes: HomeRows, kinds: list[KindRows], ma
         elapsed = np.clip(np.where(np.isnan(since_last), FIRST_TICK_H, since_last), 0.0, max_elapsed_h)
         capacity = np.nan_to_num(rows.capacity_wh) if storage else np.zeros(n)
 
+        live = rows.live_source
+        any_live = bool(live.any())
+        # Live devices count while their last report is fresh (NaN, never reported, is not).
+        fresh = live & (now - rows.reports["reported_at"] <= stale_s) if any_live else live
+
         demand = np.zeros(n)
         if kind_order(rows) == 2:
-            residual = home_totals(concat(devices_so_far), n_homes).net_grid
-            demand = auto_demand(rows, home, residual, rows.online & due)
+            measured = [stats_arrays(kind, rows.state, home, rows.online & fresh & rows.state.available, capacity)]
+            residual = home_totals(concat(spans_so_far + (measured if any_live else [])), n_homes).net_grid
+            demand = auto_demand(rows, home, residual, rows.online & due & ~live)
 
         new = rows.state.copy()
-        pick = np.flatnonzero(due & rows.online)
+        pick = np.flatnonzero(due & rows.online & ~live)
         if len(pick):
             batch = Batch(
                 instant=instant,
@@ -148,28 +211,30 @@ def simulate_shard(instant: datetime, homes: HomeRows, kinds: list[KindRows], ma
                 homes=env.take(home),
                 demand_w=demand,
             ).take(pick)
-            out = checked(kind.key, kind.simulate(batch), len(pick), storage, capacity[pick])
+            limit = kind.power_limit_w(batch.config, len(pick))
+            out = checked(
+                kind.key, simulate_span(kind.simulate, batch, environment_at), len(pick), storage, capacity[pick], limit
+            )
             for name in ("available", "power_w", "flow_w", "level_wh", "since", "aux"):
                 getattr(new, name)[pick] = getattr(out, name)
-        # Offline (by the user) or already newer: no power, state otherwise kept.
-        idle = ~(due & rows.online)
+        # Offline (by the user) or already newer: no power, state otherwise kept. A live
+        # device's state is its reports', written back as read (the ingest owns it).
+        idle = ~(due & rows.online) & ~live
         new.power_w[idle] = 0.0
         new.flow_w[idle] = 0.0
-        active = rows.online & new.available
-        hour, finished = device_hours(rows, due, active, new, elapsed, now, offsets[home], storage)
-        results.append(KindResult(rows=rows, due=due, state=new, elapsed_h=elapsed, hour=hour, finished=finished))
-        devices_so_far.append(
-            DeviceArrays(
-                home=home,
-                device_type=np.full(n, TYPE_CODES[kind.device_type], dtype=np.int8),
-                online=active,
-                power_w=new.power_w,
-                flow_w=new.flow_w,
-                level_wh=np.nan_to_num(new.level_wh),
-                capacity_wh=capacity,
-                charging_is_consumption=np.full(n, kind.charging_is_consumption),
-            )
+        active = rows.online & new.available & (fresh | ~live)
+        # The span's energy counts even for a device unavailable at its end (a car that
+        # charged, then left): the driver's power is its mean over the span.
+        energy = simulated_energy(due, rows.online, new, elapsed, storage)
+        if any_live:
+            counted = reported_energy(rows, due & rows.online & new.available, now, stale_s, storage)
+            energy = {name: np.where(live, counted[name], value) for name, value in energy.items()}
+        hour, finished = device_hours(rows, due, energy, elapsed, now, offsets[home])
+        results.append(
+            KindResult(rows=rows, due=due, state=new, elapsed_h=elapsed, energy=energy, hour=hour, finished=finished)
         )
+        devices_so_far.append(stats_arrays(kind, new, home, active, capacity))
+        spans_so_far.append(stats_arrays(kind, new, home, rows.online & (fresh | ~live), capacity))
 
     totals = home_totals(concat(devices_so_far), n_homes)
     energy, period_start = energy_over_tick(results, devices_so_far, n_homes, now)
@@ -187,24 +252,33 @@ def simulate_shard(instant: datetime, homes: HomeRows, kinds: list[KindRows], ma
     )
 
 
-def device_hours(rows, due, active, state, elapsed_h, now, offset_s, storage):
-    """Add this tick's energy to each device's running (home-local) hour; when a
-    device's tick falls in a new hour, the finished hour leaves as a history row."""
+def simulated_energy(due, active, state, elapsed_h, storage) -> dict[str, np.ndarray]:
+    """A simulated device's energy over this tick: its new power held over the span."""
     hours = np.where(due, elapsed_h, 0.0)
     flow = np.where(active, state.flow_w, 0.0) if storage else np.zeros(len(hours))
-    energy = {
+    return {
         "energy_wh": np.where(active, state.power_w, 0.0) * hours,
         "charge_wh": np.maximum(flow, 0.0) * hours,
         "discharge_wh": np.maximum(-flow, 0.0) * hours,
     }
+
+
+def device_hours(rows, due, energy, elapsed_h, now, offset_s):
+    """Add this tick's energy to each device's running (home-local) hour; when a
+    device's tick falls in a new hour, the finished hour leaves as a history row."""
+    hours = np.where(due, elapsed_h, 0.0)
     period_start = now - hours * 3600.0
     bucket = np.floor((period_start + offset_s) / 3600.0) * 3600.0 - offset_s
     running = rows.hour["start"]
     rolls = due & ~np.isnan(running) & (running != bucket)
     restart = due & (np.isnan(running) | rolls)
     totals = sum(rows.hour[name] for name in energy)
-    leaving = rolls & (totals > 0)
-    finished = {"device_id": rows.ids[leaving], "start": running[leaving]}
+    # The level as the device's last tick in the hour leaving left it: that hour's end
+    # level (NaN for a device without storage). A storage device's hour leaves even
+    # without energy, so its level is recorded every hour (idle, or away on its schedule).
+    level = rows.state.level_wh
+    leaving = rolls & ((totals > 0) | ~np.isnan(level))
+    finished = {"device_id": rows.ids[leaving], "start": running[leaving], "level_wh": level[leaving]}
     finished.update({name: rows.hour[name][leaving] for name in energy})
     hour = {"start": np.where(restart, bucket, running)}
     for name, value in energy.items():
@@ -236,21 +310,18 @@ def energy_over_tick(
     span_h = np.zeros(n_homes)
     for result, arrays in zip(results, devices, strict=True):
         hours = np.where(result.due, result.elapsed_h, 0.0)
-        on = arrays.online
-        power_wh = np.where(on, arrays.power_w, 0.0) * hours
-        flow_wh = np.where(on, arrays.flow_w, 0.0) * hours
         home = arrays.home
         code = arrays.device_type[0] if len(arrays.device_type) else None
         if code == PRODUCTION:
-            production += np.bincount(home, weights=power_wh, minlength=n_homes)
+            production += np.bincount(home, weights=result.energy["energy_wh"], minlength=n_homes)
         elif code == CONSUMPTION:
-            consumption += np.bincount(home, weights=power_wh, minlength=n_homes)
+            consumption += np.bincount(home, weights=result.energy["energy_wh"], minlength=n_homes)
         elif code == STORAGE:
-            charging = np.maximum(flow_wh, 0.0)
+            charging = result.energy["charge_wh"]
             as_load = charging * arrays.charging_is_consumption
             consumption += np.bincount(home, weights=as_load, minlength=n_homes)
             charge += np.bincount(home, weights=charging - as_load, minlength=n_homes)
-            discharge += np.bincount(home, weights=np.maximum(-flow_wh, 0.0), minlength=n_homes)
+            discharge += np.bincount(home, weights=result.energy["discharge_wh"], minlength=n_homes)
         if len(home):
             np.maximum.at(span_h, home, hours)
     net = consumption + charge - production - discharge

@@ -39,6 +39,8 @@ CREATE TABLE {TABLE} (
 """
 DEVICE_TABLE = "hems_device_energy"
 DEVICE_ENERGY = ("energy_wh", "charge_wh", "discharge_wh")
+# As migration 0003 created the table; 0004 adds ``level_wh``, a storage device's level
+# at the end of the hour (NULL for other devices and for hours recorded before it).
 CREATE_DEVICE_POSTGRES = f"""
 CREATE TABLE {DEVICE_TABLE} (
     device_id bigint NOT NULL,
@@ -162,22 +164,31 @@ def _buckets_python(owner_id, start, end, interval, zone):
     return result
 
 
+def empty_device_bucket() -> dict:
+    """A device bucket with nothing recorded: no energy, no level."""
+    return {**dict.fromkeys(DEVICE_ENERGY, 0.0), "level_wh": None}
+
+
 def device_buckets(device_id: int, start: datetime, end: datetime, interval: str, zone: ZoneInfo) -> dict:
-    """A device's energy per bucket of its home's calendar, from its hourly rows."""
+    """A device's energy per bucket of its home's calendar, from its hourly rows, and
+    ``level_wh``: a storage device's level at the end of the bucket's last hour that
+    recorded one (None if none did: not storage, or hours older than the column)."""
     from hems.energy.buckets import floor
 
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT hour_start, {', '.join(DEVICE_ENERGY)} FROM {DEVICE_TABLE} "
-            "WHERE device_id = %s AND hour_start >= %s AND hour_start < %s",
+            f"SELECT hour_start, {', '.join(DEVICE_ENERGY)}, level_wh FROM {DEVICE_TABLE} "
+            "WHERE device_id = %s AND hour_start >= %s AND hour_start < %s ORDER BY hour_start",
             [device_id, start, end],
         )
         rows = cursor.fetchall()
     result: dict[datetime, dict] = {}
-    for hour_start, *values in rows:
+    for hour_start, *values, level in rows:
         if timezone.is_naive(hour_start):
             hour_start = hour_start.replace(tzinfo=UTC)
-        bucket = result.setdefault(floor(hour_start, interval, zone), dict.fromkeys(DEVICE_ENERGY, 0.0))
+        bucket = result.setdefault(floor(hour_start, interval, zone), empty_device_bucket())
         for name, value in zip(DEVICE_ENERGY, values, strict=True):
             bucket[name] += value
+        if level is not None:  # hours in order: the bucket's last recorded level wins
+            bucket["level_wh"] = level
     return result

@@ -23,6 +23,13 @@ from hems.sdk.types import DeviceType
 from hems.simulation.pgcopy import PG_EPOCH_S, copy_out, epoch_seconds
 
 HOUR_ENERGY = ("energy_wh", "charge_wh", "discharge_wh")
+# What a live device's reports leave for the tick (read only for shards with live devices).
+REPORT_COLUMNS = [
+    ("reported_at", "COALESCE(s.reported_at, '-infinity')", "timestamptz"),
+    ("pending_energy_wh", "s.pending_energy_wh", "float8"),
+    ("pending_charge_wh", "s.pending_charge_wh", "float8"),
+    ("pending_discharge_wh", "s.pending_discharge_wh", "float8"),
+]
 
 # (SQL expression, binary COPY type) of the common columns, none of them NULL.
 # Timestamps travel in PostgreSQL's own binary form (see pgcopy): no conversion per row.
@@ -30,6 +37,7 @@ STATE_COLUMNS = [
     ("id", "d.id::int8", "int8"),
     ("owner", "d.owner_id::int8", "int8"),
     ("online", "d.status = 'online'", "bool"),
+    ("live_source", "d.source = 'live'", "bool"),
     ("available", "s.available", "bool"),
     ("power_w", "s.power_w", "float8"),
     ("flow_w", "s.flow_w", "float8"),
@@ -44,7 +52,7 @@ STATE_COLUMNS = [
     ("hour_discharge_wh", "s.hour_discharge_wh", "float8"),
     ("updated_us", "d.updated_at", "timestamptz"),
 ]
-TIMESTAMPS = {name for name, _, pg_type in STATE_COLUMNS if pg_type == "timestamptz"}
+TIMESTAMPS = {name for name, _, pg_type in STATE_COLUMNS + REPORT_COLUMNS if pg_type == "timestamptz"}
 
 
 def native(rows: np.ndarray, name: str, dtype=float) -> np.ndarray:
@@ -77,6 +85,8 @@ class KindRows:
     config: dict[str, np.ndarray]
     hour: dict[str, np.ndarray] | None = None  # the running hour: start (epoch) and energies
     updated_us: np.ndarray | None = None  # each device's updated_at, in microseconds
+    live_source: np.ndarray | None = None  # bool: the device reports its own state (not simulated)
+    reports: dict[str, np.ndarray] | None = None  # live devices: reported_at (epoch) and pending energies
 
     def __post_init__(self) -> None:
         n = len(self.ids)
@@ -84,6 +94,10 @@ class KindRows:
             self.hour = {"start": np.full(n, np.nan), **{name: np.zeros(n) for name in HOUR_ENERGY}}
         if self.updated_us is None:
             self.updated_us = np.zeros(n, dtype=np.int64)
+        if self.live_source is None:
+            self.live_source = np.zeros(n, dtype=bool)
+        if self.reports is None:
+            self.reports = no_reports(n)
 
     def take(self, index) -> KindRows:
         return KindRows(
@@ -97,6 +111,8 @@ class KindRows:
             config={name: values[index] for name, values in self.config.items()},
             hour={name: values[index] for name, values in self.hour.items()},
             updated_us=self.updated_us[index],
+            live_source=self.live_source[index],
+            reports={name: values[index] for name, values in self.reports.items()},
         )
 
     def merged(self, other: KindRows) -> KindRows:
@@ -118,11 +134,17 @@ class KindRows:
             config={name: join(values, other.config[name]) for name, values in self.config.items()},
             hour={name: join(values, other.hour[name]) for name, values in self.hour.items()},
             updated_us=join(self.updated_us, other.updated_us),
+            live_source=join(self.live_source, other.live_source),
+            reports={name: join(values, other.reports[name]) for name, values in self.reports.items()},
         )
         return both.take(np.argsort(both.ids, kind="stable"))
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+def no_reports(n: int) -> dict[str, np.ndarray]:
+    return {"reported_at": np.full(n, np.nan), **{name: np.zeros(n) for name, _, _ in REPORT_COLUMNS[1:]}}
 
 
 @dataclass
@@ -238,6 +260,7 @@ def load_kind(kind: DeviceKind, lo: int, hi: int, changed_since_us: int | None =
         **live(kind, rows),
         config=arrays,
         updated_us=native(rows, "updated_us"),
+        live_source=native(rows, "live_source", bool),
     )
 
 
@@ -282,7 +305,7 @@ _cache: dict[tuple[int, int], CachedShard] = {}
 
 STATE_ONLY = [
     ("id", "s.device_id::int8", "int8"),
-    *[column for column in STATE_COLUMNS if column[0] not in {"id", "owner", "online", "updated_us"}],
+    *[column for column in STATE_COLUMNS if column[0] not in {"id", "owner", "online", "live_source", "updated_us"}],
 ]
 
 # A change committed later than a newer one (a slow transaction) may carry an older
@@ -375,6 +398,31 @@ def refreshed(cached: CachedShard, version: tuple[int, ...], lo: int, hi: int) -
     return CachedShard(version, cached.registry, homes, kinds)
 
 
+def with_reports(kinds: list[KindRows], lo: int, hi: int) -> list[KindRows]:
+    """Add what live devices' reports left in their state rows: one more COPY, only for
+    a shard that has live devices (an all-simulated shard reads nothing more)."""
+    if not any(k.live_source.any() for k in kinds):
+        return kinds
+    query = (
+        f"SELECT s.device_id::int8, {', '.join(sql for _, sql, _ in REPORT_COLUMNS)} FROM hems_device_state s "
+        f"JOIN hems_device d ON d.id = s.device_id WHERE d.source = 'live' "
+        f"AND s.owner_id >= {int(lo)} AND s.owner_id < {int(hi)} ORDER BY 1"
+    )
+    with connection.cursor() as cursor:
+        rows = copy_out(cursor, query, [("id", "int8"), *[(name, pg_type) for name, _, pg_type in REPORT_COLUMNS]])
+    ids = native(rows, "id", np.int64)
+    decoded = {name: native(rows, name) for name, _, _ in REPORT_COLUMNS}
+    result = []
+    for k in kinds:
+        reports = no_reports(len(k))
+        if len(ids) and k.live_source.any():
+            at = np.searchsorted(ids, k.ids).clip(0, len(ids) - 1)
+            found = k.live_source & (ids[at] == k.ids)
+            reports = {name: np.where(found, decoded[name][at], reports[name]) for name in reports}
+        result.append(replace(k, reports=reports))
+    return result
+
+
 def load_shard(registry: Registry, lo: int, hi: int) -> tuple[Homes, list[KindRows]]:
     """The shard's homes and devices, from this process's cache when it still holds,
     refreshed with just the changed rows when it can be, read whole otherwise."""
@@ -382,6 +430,11 @@ def load_shard(registry: Registry, lo: int, hi: int) -> tuple[Homes, list[KindRo
         from hems.simulation import portable_loader  # the embedded mode's simple path
 
         return portable_loader.load_shard(registry, lo, hi)
+    homes, kinds = _load_shard(registry, lo, hi)
+    return homes, with_reports(kinds, lo, hi)
+
+
+def _load_shard(registry: Registry, lo: int, hi: int) -> tuple[Homes, list[KindRows]]:
     version = shard_version(lo, hi)
     cached = _cache.get((lo, hi))
     how = "cached"

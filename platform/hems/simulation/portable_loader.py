@@ -19,7 +19,7 @@ from hems.plugins import Registry
 from hems.sdk.kinds import DeviceKind
 from hems.sdk.simulation import State
 from hems.sdk.types import DeviceType
-from hems.simulation.loader import HOUR_ENERGY, Homes, KindRows, load_homes
+from hems.simulation.loader import HOUR_ENERGY, REPORT_COLUMNS, Homes, KindRows, load_homes
 
 
 def epoch(moment: datetime | None) -> float:
@@ -92,6 +92,11 @@ def load_kind(kind: DeviceKind, lo: int, hi: int) -> KindRows:
             **{name: column(getattr(s, f"hour_{name}") for s in states) for name in HOUR_ENERGY},
         },
         updated_us=column((int(device.updated_at.timestamp() * 1_000_000) for device in devices), np.int64),
+        live_source=column((device.source == "live" for device in devices), bool),
+        reports={
+            "reported_at": column(epoch(s.reported_at) for s in states),
+            **{name: column(getattr(s, name) for s in states) for name, _, _ in REPORT_COLUMNS[1:]},
+        },
     )
 
 

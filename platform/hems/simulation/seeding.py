@@ -1,4 +1,5 @@
-"""Demo homes in bulk: users, homes at real places, and devices of every installed kind.
+"""Demo homes in bulk: users, homes at real places, and devices of the installed kinds,
+each kind in about as many homes as its ``DeviceKind.prevalence`` says.
 
 On PostgreSQL rows go in with COPY (ids reserved from the sequences first), so ten
 thousand homes of fifty devices take seconds, not hours. Elsewhere (the embedded
@@ -8,6 +9,7 @@ SQLite mode) devices are saved one by one through the models.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -31,14 +33,16 @@ PLACES = [
     ("Cape Town", -33.92, 18.42, "Africa/Johannesburg"), ("Oslo", 59.91, 10.75, "Europe/Oslo"),
 ]  # fmt: skip
 
-# Of a home's devices: how many of each device type.
-TYPE_SHARE = {DeviceType.CONSUMPTION: 0.5, DeviceType.PRODUCTION: 0.3, DeviceType.STORAGE: 0.2}
+# The share of homes with a device of a kind that does not say (DeviceKind.prevalence).
+DEFAULT_PREVALENCE = {DeviceType.CONSUMPTION: 0.6, DeviceType.PRODUCTION: 0.5, DeviceType.STORAGE: 0.3}
 
 
 @dataclass
 class SeedReport:
     users: int
     devices: int
+    first: str = ""  # the first and last usernames created
+    last: str = ""
 
 
 def scaled(example: dict, factor: float) -> dict:
@@ -50,33 +54,43 @@ def scaled(example: dict, factor: float) -> dict:
     }
 
 
-def kinds_by_type() -> dict[str, list[DeviceKind]]:
-    grouped: dict[str, list[DeviceKind]] = {}
-    for kind in sorted(registry().kinds.values(), key=lambda k: k.key):
-        if kind.example:
-            grouped.setdefault(str(kind.device_type), []).append(kind)
-    return grouped
+def seedable_kinds() -> list[DeviceKind]:
+    """The installed kinds with an example to copy, in a stable order."""
+    return [kind for kind in sorted(registry().kinds.values(), key=lambda k: k.key) if kind.example]
+
+
+def prevalence(kind: DeviceKind) -> float:
+    return kind.prevalence if kind.prevalence is not None else DEFAULT_PREVALENCE[DeviceType(kind.device_type)]
 
 
 def check_examples() -> None:
     """Scaled examples must still be valid: validate the extremes once per kind."""
-    for kinds in kinds_by_type().values():
-        for kind in kinds:
-            for factor in (0.6, 1.4):
-                kind.model(name="check", owner_id=0, **scaled(dict(kind.example), factor)).clean_fields(
-                    exclude=["owner"]
-                )
+    for kind in seedable_kinds():
+        for factor in (0.6, 1.4):
+            kind.model(name="check", owner_id=0, **scaled(dict(kind.example), factor)).clean_fields(exclude=["owner"])
 
 
 def plan_home(rng: random.Random, devices: int) -> list[tuple[DeviceKind, dict]]:
-    grouped = kinds_by_type()
-    types = [t for t in TYPE_SHARE if t in grouped]
-    weights = [TYPE_SHARE[t] for t in types]
-    plan = []
-    for _ in range(devices):
-        kind = rng.choice(grouped[rng.choices(types, weights)[0]])
-        plan.append((kind, scaled(dict(kind.example), rng.uniform(0.6, 1.4))))
-    return plan
+    """A home like real ones: each kind with the chance its ``prevalence`` gives (a
+    common kind in most homes, a rare one in few); a home smaller than that keeps its
+    most common kinds, and a larger one gets more loads, the common ones most often."""
+    kinds = seedable_kinds()
+    if not kinds or devices <= 0:
+        return []
+    owned = [kind for kind in kinds if rng.random() < prevalence(kind)]
+    if len(owned) > devices:
+        owned = sorted(owned, key=prevalence, reverse=True)[:devices]
+    loads = [kind for kind in kinds if kind.device_type == DeviceType.CONSUMPTION] or kinds
+    weights = [prevalence(kind) for kind in loads]
+    owned += rng.choices(loads, weights if any(weights) else None, k=devices - len(owned))
+    return [(kind, scaled(dict(kind.example), rng.uniform(0.6, 1.4))) for kind in owned]
+
+
+def next_number(prefix: str) -> int:
+    """The first free N for ``<prefix>N``: after the highest taken, so names never collide
+    (a ``demo`` user of ``bin/hems`` takes no number; ``demo7`` does)."""
+    taken = get_user_model().objects.filter(username__regex=rf"^{re.escape(prefix)}[0-9]+$")
+    return max((int(name[len(prefix) :]) for name in taken.values_list("username", flat=True)), default=0) + 1
 
 
 def seed(
@@ -94,7 +108,7 @@ def seed(
     rng = random.Random(seed_value)
     User = get_user_model()
     hashed = make_password(password)  # hashing once keeps ten thousand users fast
-    start = User.objects.filter(username__startswith=prefix).count()
+    start = next_number(prefix) - 1
     created_devices = 0
     for first in range(0, homes, chunk):
         size = min(chunk, homes - first)
@@ -125,7 +139,9 @@ def seed(
             tables = [Device._meta.db_table, DeviceState._meta.db_table, Home._meta.db_table]
             tables += sorted({kind.model._meta.db_table for kind in registry().kinds.values()})
             cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
-    return SeedReport(users=homes, devices=created_devices)
+    return SeedReport(
+        users=homes, devices=created_devices, first=f"{prefix}{start + 1}", last=f"{prefix}{start + homes}"
+    )
 
 
 def insert_devices(plans: list[tuple[object, list[tuple[DeviceKind, dict]]]]) -> int:

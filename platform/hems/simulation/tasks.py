@@ -51,9 +51,13 @@ def tick(instant: str | None = None) -> int:
     retry_kwargs={"max_retries": 5},
 )
 def tick_shard(instant: str, shard: int) -> dict:
-    """Apply one shard of one tick (a repeated delivery applies nothing twice)."""
+    """Apply one shard of one tick (a repeated delivery applies nothing twice). The
+    result, in the worker's log, says which shard this worker applied or skipped."""
     report = run_shard(datetime.fromisoformat(instant), shard)
-    return {"applied": report.applied, "devices": report.devices, "seconds": report.seconds}
+    return {
+        "instant": instant, "shard": shard, "applied": report.applied, "devices": report.devices,
+        "seconds": report.seconds,
+    }  # fmt: skip
 
 
 @shared_task(name="hems.simulation.tasks.maintain_history", ignore_result=True)

@@ -16,9 +16,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from hems import metrics
 from hems.energy import cache
 from hems.plugins import registry
-from hems.simulation import engine, loader, writer
+from hems.push import publish_changes
+from hems.simulation import engine, loader, shardlock, writer
 
 logger = logging.getLogger("hems.simulation")
 
@@ -72,17 +74,20 @@ def run_shard(instant: datetime, shard: int) -> ShardReport:
     with transaction.atomic():
         if not claim(instant, shard):
             logger.info("tick %s shard %d already applied", instant.isoformat(), shard)
-            return ShardReport(instant, shard, applied=False)
+            return metrics.observe_shard(ShardReport(instant, shard, applied=False))
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 # The write's hash join over a shard's rows (about 15 MB at 2,500 homes)
                 # spills to disk in the default 4 MB.
                 cursor.execute("SET LOCAL work_mem = '64MB'")
-        loaded_at = time.time()
+        shardlock.lock_for_tick(shard)  # live reports to this shard wait until it commits
+        loaded_at = cache.now()  # Redis's clock: mutations on other hosts stamp theirs with it
         homes, kinds = loader.load_shard(registry(), lo, hi)
         timings["load"] = time.perf_counter() - started
         mark = time.perf_counter()
-        result = engine.simulate_shard(instant, homes, kinds, settings.HEMS_TICK_MAX_ELAPSED_HOURS)
+        result = engine.simulate_shard(
+            instant, homes, kinds, settings.HEMS_TICK_MAX_ELAPSED_HOURS, settings.HEMS_LIVE_STALE_SECONDS
+        )
         timings["simulate"] = time.perf_counter() - mark
         mark = time.perf_counter()
         written = writer.write_states(result)
@@ -96,13 +101,19 @@ def run_shard(instant: datetime, shard: int) -> ShardReport:
                 [written, timezone.now(), instant, shard],
             )
         timings["history"] = time.perf_counter() - mark
+    metrics.observe_commit(instant)  # the lag from the scheduled minute
     mark = time.perf_counter()
     cache.write_many(
         [(int(owner), result.totals.stats(i, instant)) for i, owner in enumerate(result.owners)], loaded_at
     )
     timings["write_redis"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    # Committed and cached: subscribers of these homes read the new figures (hems.push).
+    publish_changes(result.owners.tolist())
+    timings["push"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
-    return ShardReport(instant, shard, applied=True, devices=written, homes=len(result.owners), seconds=timings)
+    report = ShardReport(instant, shard, applied=True, devices=written, homes=len(result.owners), seconds=timings)
+    return metrics.observe_shard(report)
 
 
 def run_tick(instant: datetime) -> list[ShardReport]:

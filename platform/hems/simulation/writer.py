@@ -22,10 +22,11 @@ CREATE TEMP TABLE IF NOT EXISTS {STAGING} (
 """
 
 # Only rows not already at or past this instant: a late or repeated tick changes
-# nothing. The level is clipped against the capacity in the row itself, which a
-# user may have just lowered. Timestamps arrive as timestamptz (-infinity for none).
-# The owner range keeps the join to the shard's rows: without it the planner hashes
-# the whole state table for every shard.
+# nothing. A live device's energy reported since the last tick is now in the history
+# (pending_* back to 0). The level is clipped against the capacity in the row itself,
+# which a user may have just lowered. Timestamps arrive as timestamptz (-infinity for
+# none). The owner range keeps the join to the shard's rows: without it the planner
+# hashes the whole state table for every shard.
 APPLY = f"""
 UPDATE hems_device_state s SET
     available = t.available,
@@ -38,6 +39,7 @@ UPDATE hems_device_state s SET
     hour_energy_wh = t.hour_energy_wh,
     hour_charge_wh = t.hour_charge_wh,
     hour_discharge_wh = t.hour_discharge_wh,
+    pending_energy_wh = 0, pending_charge_wh = 0, pending_discharge_wh = 0,
     simulated_at = %s
 FROM {STAGING} t
 WHERE s.device_id = t.device_id AND (s.simulated_at IS NULL OR s.simulated_at < %s)
@@ -113,8 +115,10 @@ def _write_states_portable(instant, ids, column) -> int:
         state.hour_start = datetime.fromtimestamp(float(values["hour_start"][i]), UTC)
         for name in ("hour_energy_wh", "hour_charge_wh", "hour_discharge_wh"):
             setattr(state, name, float(values[name][i]))
+        state.pending_energy_wh = state.pending_charge_wh = state.pending_discharge_wh = 0.0
         state.simulated_at = instant
-    fields = ["available", "power_w", "flow_w", "level_wh", "since", "aux", "simulated_at", *names[6:]]
+    pending = ["pending_energy_wh", "pending_charge_wh", "pending_discharge_wh"]
+    fields = ["available", "power_w", "flow_w", "level_wh", "since", "aux", "simulated_at", *names[6:], *pending]
     DeviceState.objects.bulk_update(list(states.values()), fields, batch_size=500)
     return len(states)
 
@@ -167,16 +171,20 @@ def write_history(result: ShardResult) -> int:
     return written
 
 
-# An hour already flushed (the device's time zone moved it, or a replay) adds up.
+# An hour already flushed (the device's time zone moved it, or a replay) adds up; its
+# level is the later flush's, which ended later.
 ADD_TO_HOUR = (
     "ON CONFLICT (device_id, hour_start) DO UPDATE SET energy_wh = hems_device_energy.energy_wh + "
     "EXCLUDED.energy_wh, charge_wh = hems_device_energy.charge_wh + EXCLUDED.charge_wh, "
-    "discharge_wh = hems_device_energy.discharge_wh + EXCLUDED.discharge_wh"
+    "discharge_wh = hems_device_energy.discharge_wh + EXCLUDED.discharge_wh, "
+    "level_wh = COALESCE(EXCLUDED.level_wh, hems_device_energy.level_wh)"
 )
+HOUR_COLUMNS = ("device_id", "hour_start", *history.DEVICE_ENERGY, "level_wh")
 
 
 def write_device_hours(result: ShardResult) -> int:
-    """The hours that ended at this tick, one row per device, into the hourly history."""
+    """The hours that ended at this tick, one row per device, into the hourly history,
+    with a storage device's level at the hour's end (NULL for the others)."""
     parts = [k.finished for k in result.kinds if len(k.finished["device_id"])]
     if not parts:
         return 0
@@ -184,33 +192,36 @@ def write_device_hours(result: ShardResult) -> int:
     first = datetime.fromtimestamp(float(finished["start"].min()), UTC).date()
     last = datetime.fromtimestamp(float(finished["start"].max()), UTC).date()
     history.ensure_partitions(first, last, table=history.DEVICE_TABLE)
+    names = ", ".join(HOUR_COLUMNS)
     if connection.vendor != "postgresql":
+        energies = zip(*(finished[n].tolist() for n in history.DEVICE_ENERGY), strict=True)
+        rows = [
+            (device, datetime.fromtimestamp(start, UTC), *energy, None if np.isnan(level) else level)
+            for device, start, energy, level in zip(
+                finished["device_id"].tolist(), finished["start"].tolist(), energies, finished["level_wh"].tolist(),
+                strict=True,
+            )
+        ]  # fmt: skip
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {history.DEVICE_TABLE} (device_id, hour_start, energy_wh, charge_wh, discharge_wh) "
-                "VALUES (%s, %s, %s, %s, %s) " + ADD_TO_HOUR,
-                [
-                    (int(d), datetime.fromtimestamp(float(t), UTC), float(e), float(c), float(x))
-                    for d, t, e, c, x in zip(
-                        *(finished[n] for n in ("device_id", "start", *history.DEVICE_ENERGY)), strict=True
-                    )  # fmt: skip
-                ],
+                f"INSERT INTO {history.DEVICE_TABLE} ({names}) VALUES (%s, %s, %s, %s, %s, %s) " + ADD_TO_HOUR, rows
             )
-        return len(finished["device_id"])
+        return len(rows)
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS hems_tick_hours (device_id bigint, hour_start float8, "
-            "energy_wh float8, charge_wh float8, discharge_wh float8) ON COMMIT DELETE ROWS"
+            "energy_wh float8, charge_wh float8, discharge_wh float8, level_wh float8) ON COMMIT DELETE ROWS"
         )
         copy_in(
             cursor,
             "hems_tick_hours",
             [("device_id", "int8", finished["device_id"]), ("hour_start", "float8", finished["start"])]
-            + [(name, "float8", finished[name]) for name in history.DEVICE_ENERGY],
+            + [(name, "float8", finished[name]) for name in (*history.DEVICE_ENERGY, "level_wh")],
         )
+        energies = ", ".join(history.DEVICE_ENERGY)
         cursor.execute(
-            f"INSERT INTO {history.DEVICE_TABLE} (device_id, hour_start, energy_wh, charge_wh, discharge_wh) "
-            "SELECT device_id, to_timestamp(hour_start), energy_wh, charge_wh, discharge_wh FROM hems_tick_hours "
+            f"INSERT INTO {history.DEVICE_TABLE} ({names}) "
+            f"SELECT device_id, to_timestamp(hour_start), {energies}, NULLIF(level_wh, 'NaN') FROM hems_tick_hours "
             + ADD_TO_HOUR
         )
         written = cursor.rowcount

@@ -28,6 +28,7 @@ never the core's modules):
   would, or simulate a day;
 - :func:`run_tick` -- run one real tick (every shard, in process) at an instant;
 - :func:`set_state` -- write a device's live state as a tick would;
+- :func:`ingest` -- send a live device's payload through the real ingest pipeline;
 - :class:`Api` -- a GraphQL client posting real requests (also the ``api`` fixture).
 """
 
@@ -36,6 +37,7 @@ __all__ = [
     "DriverContract",
     "Invalid",
     "driver_status",
+    "ingest",
     "kind",
     "make_batch",
     "run_day",
@@ -53,6 +55,7 @@ _HOMES = {
     "driver_status": "hems.testing.helpers",
     "run_tick": "hems.testing.helpers",
     "set_state": "hems.testing.helpers",
+    "ingest": "hems.testing.live",
 }
 
 

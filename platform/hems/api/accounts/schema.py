@@ -3,7 +3,6 @@
 import graphene
 import graphql_jwt
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from graphql_jwt.exceptions import JSONWebTokenError
 from graphql_jwt.refresh_token.signals import refresh_token_rotated
 from graphql_jwt.utils import get_user_by_payload
@@ -42,7 +41,6 @@ class UpdateHome(graphene.Mutation):
         input = UpdateHomeInput(required=True)
 
     @staticmethod
-    @transaction.atomic  # a savepoint: a refused update writes nothing, whatever else the request does
     @login_required
     def mutate(root, info, input, user):
         home = Home.objects.select_for_update().get(pk=Home.of(user).pk)
@@ -59,9 +57,11 @@ class UpdateHome(graphene.Mutation):
 
 class LoginUser(graphql_jwt.ObtainJSONWebToken):
     # django-graphql-jwt's login, with django-axes behind authenticate(): a locked-out
-    # account or address gets TOO_MANY_ATTEMPTS, even with the right password. No
-    # savepoint here, unlike the other mutations: the failed attempt axes records must
-    # outlive the refusal.
+    # account or address gets TOO_MANY_ATTEMPTS, even with the right password.
+
+    # Unlike the other mutations (hems.api.atomic), a refusal keeps its writes: the
+    # failed attempt axes records must outlive it.
+    rollback_on_error = False
 
     class Meta:
         name = "ObtainJSONWebToken"

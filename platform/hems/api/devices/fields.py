@@ -8,7 +8,8 @@ import graphene
 from django.db import models
 from graphene.utils.str_converters import to_camel_case
 
-from hems.api.enums import StorageModeEnum
+from hems.api.enums import StorageModeEnum, plain
+from hems.sdk.bounds import describe
 from hems.sdk.kinds import DeviceKind
 
 SCALARS: list[tuple[type[models.Field], type[graphene.Scalar]]] = [
@@ -47,6 +48,24 @@ def scalar_for(kind: DeviceKind, name: str):
     raise TypeError(f"kind {kind.key!r}: no GraphQL type for {type(field).__name__} {name!r}")
 
 
+def resolver_for(kind: DeviceKind, name: str):
+    """How the API reads one of a kind's attributes: ``None`` (the attribute itself),
+    or for a choice field its value as the enum knows it, whatever Django holds: a
+    ``TextChoices`` member (a default, until the instance is reloaded) or the raw value."""
+    try:
+        field = kind.model._meta.get_field(name)
+    except Exception:
+        return None
+    if not field.choices:
+        return None
+
+    def resolve(device, info):
+        value = plain(getattr(device, name))
+        return None if value is None else str(value)
+
+    return resolve
+
+
 def required_on_create(kind: DeviceKind, name: str) -> bool:
     """A field the model cannot fill in by itself: no default, not nullable, not blank."""
     try:
@@ -57,11 +76,12 @@ def required_on_create(kind: DeviceKind, name: str) -> bool:
 
 
 def description_of(kind: DeviceKind, name: str) -> str | None:
+    """The field's help text, and for a number its upper bound (``hems.sdk.bounds``)."""
     try:
-        text = kind.model._meta.get_field(name).help_text
+        field = kind.model._meta.get_field(name)
     except Exception:
         return None
-    return str(text) or None
+    return " ".join(filter(None, [str(field.help_text), describe(field)])) or None
 
 
 def nullable(kind: DeviceKind, name: str) -> bool:

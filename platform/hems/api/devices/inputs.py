@@ -6,9 +6,14 @@ import graphene
 from graphene.utils.str_converters import to_camel_case
 
 from hems.api.devices.fields import description_of, required_on_create, scalar_for
-from hems.api.enums import StatusEnum
+from hems.api.enums import SourceEnum, StatusEnum
 from hems.plugins import Registry
 from hems.sdk.types import DeviceType
+
+SOURCE_DESCRIPTION = (
+    "SIMULATED (default) or LIVE: a live device reports its own state over MQTT with the "
+    "credentials rotateDeviceCredentials gives; its history carries on across a switch."
+)
 
 # Storage devices accept an initial level when created; afterwards it is live state.
 CREATE_ONLY = {"level_wh"}
@@ -43,8 +48,15 @@ def device_inputs(registry: Registry) -> tuple[type[graphene.InputObjectType], t
     create = {
         "name": graphene.InputField(graphene.String, required=True),
         "status": graphene.InputField(StatusEnum, default_value=StatusEnum.ONLINE.value),
+        "source": graphene.InputField(
+            SourceEnum, default_value=SourceEnum.SIMULATED.value, description=SOURCE_DESCRIPTION
+        ),
     }
-    update = {"name": graphene.InputField(graphene.String), "status": graphene.InputField(StatusEnum)}
+    update = {
+        "name": graphene.InputField(graphene.String),
+        "status": graphene.InputField(StatusEnum),
+        "source": graphene.InputField(SourceEnum, description=SOURCE_DESCRIPTION),
+    }
     for key, kind in sorted(registry.kinds.items()):
         create[key] = graphene.InputField(kind_input(kind, update=False), description=kind.description or None)
         update[key] = graphene.InputField(kind_input(kind, update=True), description=kind.description or None)

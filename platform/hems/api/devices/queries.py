@@ -2,7 +2,7 @@ import graphene
 
 from hems.api.auth import login_required
 from hems.api.devices.lookup import own_device, own_devices
-from hems.api.devices.types import DeviceInterface, for_graphql
+from hems.api.devices.types import DeviceInterface, for_graphql, for_graphql_list
 
 
 class DeviceQueries(graphene.ObjectType):
@@ -14,8 +14,9 @@ class DeviceQueries(graphene.ObjectType):
     @staticmethod
     @login_required
     def resolve_all_devices(root, info, user):
-        # One query for every kind's fields and the live state (with_kinds()).
-        return [for_graphql(device) for device in own_devices(user)]
+        # One query for every kind's fields and the live state (with_kinds()), one for
+        # the live devices' pending commands.
+        return for_graphql_list(own_devices(user))
 
     @staticmethod
     @login_required

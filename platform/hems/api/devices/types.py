@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import graphene
+from graphene.utils.str_converters import to_camel_case
 
-from hems.api.devices.fields import description_of, nullable, scalar_for
-from hems.api.enums import DeviceTypeEnum, StatusEnum, StorageModeEnum, plain
+from hems.api.devices.fields import description_of, nullable, resolver_for, scalar_for
+from hems.api.enums import CommandStateEnum, DeviceTypeEnum, SourceEnum, StatusEnum, StorageModeEnum, plain
 from hems.devices.kind_admin import live_power
-from hems.devices.liveness import is_live
+from hems.devices.liveness import device_reason
 from hems.plugins import Registry
 from hems.sdk.types import DeviceType, Status
 
@@ -16,10 +17,31 @@ STORAGE_FIELDS = {"capacity_wh", "level_wh", "mode"}
 
 
 def effective_status(device) -> str:
-    """ONLINE when the device acts now (:func:`hems.devices.liveness.is_live`)."""
-    state = getattr(device, "state", None)
-    live = is_live(device.kind, device.status, state is None or state.available)
-    return Status.ONLINE.value if live else Status.OFFLINE.value
+    """ONLINE when the device acts now (:func:`hems.devices.liveness.device_reason`)."""
+    return Status.ONLINE.value if device_reason(device) is None else Status.OFFLINE.value
+
+
+class DeviceCommandType(graphene.ObjectType):
+    """A change sent to a live device as a command. The configured value is the device's
+    own field either way; ``state`` says whether the device has applied it."""
+
+    field = graphene.String(required=True, description="The field changed, in the API's camelCase.")
+    value = graphene.JSONString(required=True, description="The value sent.")
+    sent_at = graphene.DateTime(required=True)
+    state = graphene.Field(CommandStateEnum, required=True)
+
+    class Meta:
+        name = "DeviceCommand"
+
+    @staticmethod
+    def resolve_field(command, info):
+        return to_camel_case(command.field)
+
+    @staticmethod
+    def resolve_state(command, info):
+        from hems.live.commands import state_of
+
+        return state_of(command)
 
 
 class DeviceInterface(graphene.Interface):
@@ -38,6 +60,24 @@ class DeviceInterface(graphene.Interface):
         description="ONLINE when configured online and able to act now (a vehicle away from home is OFFLINE).",
     )
     power_w = graphene.Float(required=True, description="Current power in W, never negative; 0 when offline.")
+    source = graphene.Field(
+        SourceEnum,
+        required=True,
+        description="SIMULATED: hems's simulation computes its state. LIVE: the device reports it over MQTT.",
+    )
+    last_report_at = graphene.DateTime(
+        description="A live device: the instant of its last accepted report (null until the first)."
+    )
+    pending_command = graphene.Field(
+        DeviceCommandType,
+        description="A live device: the last command sent to it that it has not yet confirmed by reporting the "
+        "new value (PENDING), or did not within the timeout (FAILED); null when none. A listing reads it for all "
+        "its live devices in one query.",
+    )
+    status_reason = graphene.String(
+        description="Why the device is OFFLINE, for people (for example 'set offline by the user', "
+        "'away on its schedule', 'no report since 2026-12-01T10:02:00Z'); null when ONLINE."
+    )
     last_simulated_at = graphene.DateTime(description="When the tick last computed this device's state.")
     created_at = graphene.DateTime(required=True)
     updated_at = graphene.DateTime(required=True)
@@ -47,7 +87,8 @@ class DeviceInterface(graphene.Interface):
         start=graphene.DateTime(required=True),
         end=graphene.DateTime(required=True),
         interval=graphene.Argument("hems.api.enums.IntervalEnum", required=True),
-        description="This device's energy per bucket over [start, end) (hourly resolution), for its chart. "
+        description="This device's energy per bucket over [start, end) (hourly resolution), for its chart, and "
+        "a storage device's level at each bucket's end. "
         "Two queries per device: ask for it on one device, not across allDevices.",
     )
 
@@ -75,6 +116,25 @@ class DeviceResolvers:
         return plain(device.device_type)
 
     @staticmethod
+    def resolve_source(device, info):
+        return plain(device.source)
+
+    @staticmethod
+    def resolve_last_report_at(device, info):
+        state = getattr(device, "state", None)
+        return state.reported_at if state is not None else None
+
+    @staticmethod
+    def resolve_status_reason(device, info):
+        return device_reason(device)
+
+    @staticmethod
+    def resolve_pending_command(device, info):
+        from hems.live.commands import unresolved
+
+        return unresolved(device)
+
+    @staticmethod
     def resolve_power_w(device, info):
         return live_power(device)
 
@@ -88,14 +148,14 @@ class DeviceResolvers:
         recorded = history.device_buckets(device.pk, starts[0], end, plain(interval), zone)
         state = getattr(device, "state", None)
         if state is not None and state.hour_start is not None and starts[0] <= state.hour_start < end:
-            # The hour under way, not yet in the history table.
-            bucket = recorded.setdefault(
-                floor(state.hour_start, plain(interval), zone), dict.fromkeys(history.DEVICE_ENERGY, 0.0)
-            )
+            # The hour under way, not yet in the history table; it ends, so far, at the level now.
+            bucket = recorded.setdefault(floor(state.hour_start, plain(interval), zone), history.empty_device_bucket())
             bucket["energy_wh"] += state.hour_energy_wh
             bucket["charge_wh"] += state.hour_charge_wh
             bucket["discharge_wh"] += state.hour_discharge_wh
-        empty = dict.fromkeys(history.DEVICE_ENERGY, 0.0)
+            if device.device_type == DeviceType.STORAGE:
+                bucket["level_wh"] = state.level_wh
+        empty = history.empty_device_bucket()
         return [DeviceEnergyBucket(start=bucket, **recorded.get(bucket, empty)) for bucket in starts]
 
     @staticmethod
@@ -154,7 +214,10 @@ def kind_type(kind) -> type[graphene.ObjectType]:
         scalar = scalar_for(kind, name)
         if scalar is not None:
             attrs[name] = graphene.Field(
-                scalar, required=not nullable(kind, name), description=description_of(kind, name)
+                scalar,
+                required=not nullable(kind, name),
+                description=description_of(kind, name),
+                resolver=resolver_for(kind, name),
             )
     meta = type(
         "Meta",
@@ -184,3 +247,13 @@ def for_graphql(device):
         kind = None
     specific._graphql_type = kind.type_name if kind is not None and type(specific) is kind.model else None
     return specific
+
+
+def for_graphql_list(devices) -> list:
+    """A listing's devices as :func:`for_graphql`, each live device's pending command read
+    for all of them in one query (``pendingCommand`` costs no query per device)."""
+    from hems.live.commands import prefetch_unresolved
+
+    listed = [for_graphql(device) for device in devices]
+    prefetch_unresolved(listed)
+    return listed

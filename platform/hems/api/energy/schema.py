@@ -11,7 +11,7 @@ from hems.api.enums import IntervalEnum, plain
 from hems.api.errors import bad_input
 from hems.devices.models import Home
 from hems.energy import cache
-from hems.energy.buckets import bucket_starts
+from hems.energy.buckets import bucket_starts, out_of_range
 from hems.simulation import history
 
 
@@ -31,6 +31,11 @@ class DeviceEnergyBucket(graphene.ObjectType):
     energy_wh = graphene.Float(required=True, description="Produced or consumed; for storage, in plus out.")
     charge_wh = graphene.Float(required=True, description="Storage: energy into the device.")
     discharge_wh = graphene.Float(required=True, description="Storage: energy out of the device.")
+    level_wh = graphene.Float(
+        description="Storage: the level at the end of the bucket (Wh), as recorded at the end of its last hour; "
+        "for the bucket under way, the level now. Null for other devices, for buckets still to come, and for "
+        "hours recorded before hems kept levels."
+    )
 
     class Meta:
         name = "DeviceEnergyBucket"
@@ -40,13 +45,20 @@ class EnergyStats(graphene.ObjectType):
     """The home's energy now (W), by the rules of the energy spec."""
 
     current_production = graphene.Float(required=True)
-    current_consumption = graphene.Float(required=True)
+    current_consumption = graphene.Float(
+        required=True,
+        description="Power drawn by the home's online consumption devices, plus the charging of storage kinds "
+        "whose charging is a load, such as a vehicle.",
+    )
     current_storage = graphene.Field(StorageStats, required=True)
     current_storage_flow = graphene.Float(
         required=True, description="Net power into storage: + charging, - discharging."
     )
     net_grid_flow = graphene.Float(
-        required=True, description="consumption - production + storage flow: + importing, - exporting."
+        required=True,
+        description="Power from the grid: consumption - production + storage flow. Positive is import, negative "
+        "is export. Storage kinds whose charging is a load, such as a vehicle, count their charging as "
+        "consumption, not as storage flow; their discharge to the home is storage flow.",
     )
     timestamp = graphene.DateTime(required=True, description="The instant these figures describe.")
 
@@ -114,6 +126,9 @@ def bucket_range(user, start, end, interval):
     for name, value in (("start", start), ("end", end)):
         if timezone.is_naive(value):
             raise bad_input(f"{name} needs a time zone offset (e.g. 2026-06-21T00:00:00Z).", field=name)
+        refusal = out_of_range(value)
+        if refusal is not None:
+            raise bad_input(f"{name} {refusal}.", field=name)
     if end <= start:
         raise bad_input("end must be after start.", field="end")
     zone = Home.of(user).zone

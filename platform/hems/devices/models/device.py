@@ -5,8 +5,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models, transaction
+from django.db.models.signals import class_prepared
 
-from hems.sdk.types import DeviceType, Status
+from hems.sdk.bounds import add_bound_constraints, out_of_bounds
+from hems.sdk.types import DeviceType, Source, Status
 
 
 def parent_accessor(model: type[Device]) -> str:
@@ -41,6 +43,10 @@ class Device(models.Model):
     kind = models.CharField(max_length=64, blank=True, db_index=True)
     device_type = models.CharField(max_length=16, choices=DeviceType.choices, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ONLINE)
+    # Simulated by the tick, or reporting its own state (hems.live); see DESIGN.md.
+    source = models.CharField(
+        max_length=9, choices=Source.choices, default=Source.SIMULATED, db_default=Source.SIMULATED
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -58,6 +64,7 @@ class Device(models.Model):
         constraints = [
             models.CheckConstraint(condition=~models.Q(name=""), name="hems_device_name_not_empty"),
             models.CheckConstraint(condition=models.Q(status__in=Status.values), name="hems_device_status_valid"),
+            models.CheckConstraint(condition=models.Q(source__in=Source.values), name="hems_device_source_valid"),
             models.CheckConstraint(
                 condition=models.Q(device_type__in=DeviceType.values), name="hems_device_device_type_valid"
             ),
@@ -122,6 +129,20 @@ class Device(models.Model):
                 {"device_type": f"A {kind.key} is a {kind.device_type} device, not {self.device_type or 'empty'}."}
             )
 
+    def clean_fields(self, exclude=None) -> None:
+        # Every number of a kind is finite and within the core's ceiling, whether or
+        # not its driver declared a bound (hems.sdk.bounds).
+        errors: dict = {}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for name, message in out_of_bounds(self).items():
+            if name not in errors and name not in (exclude or ()):
+                errors[name] = [message]
+        if errors:
+            raise ValidationError(errors)
+
     def full_clean(self, exclude=None, validate_unique=True, validate_constraints=False) -> None:
         # Check constraints repeat, in the database, what field validators and
         # clean() already say with a field-named message; validating them here
@@ -137,14 +158,39 @@ class Device(models.Model):
     def sync_state(self) -> None:
         """Carry configuration the state table mirrors into it (storage capacity)."""
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_source = instance.__dict__.get("source")
+        return instance
+
     def save(self, *args, **kwargs) -> None:
         self._fill_kind()
         creating = self._state.adding
         with transaction.atomic(using=kwargs.get("using")):
             super().save(*args, **kwargs)
-            if creating:
-                from hems.devices.models.state import DeviceState
+            from hems.devices.models.state import DeviceState
 
+            if creating:
                 DeviceState.objects.create(device_id=self.pk, owner_id=self.owner_id, **self.initial_state())
             else:
                 self.sync_state()
+                if getattr(self, "_loaded_source", None) not in (None, self.source):
+                    # A switch of source starts afresh: a live device is unavailable until
+                    # its first report, and no energy counted under the other source carries over.
+                    DeviceState.objects.filter(pk=self.pk).update(
+                        reported_at=None, pending_energy_wh=0.0, pending_charge_wh=0.0, pending_discharge_wh=0.0
+                    )
+                    from hems.live import broker  # its login works only while it is live
+
+                    transaction.on_commit(broker.sync)
+            self._loaded_source = self.source
+
+
+def hold_kind_fields_to_their_bounds(sender, **kwargs) -> None:
+    """Give every kind's model a check constraint per numeric field (hems.sdk.bounds)."""
+    if issubclass(sender, Device) and sender is not Device and not (sender._meta.abstract or sender._meta.proxy):
+        add_bound_constraints(sender)
+
+
+class_prepared.connect(hold_kind_fields_to_their_bounds, dispatch_uid="hems.devices.bound_constraints")

@@ -12,7 +12,9 @@ class DeviceState(models.Model):
     ``since`` and ``aux`` carry whatever a driver needs from one tick to the next;
     their meaning is the driver's (a vehicle keeps the time it left home in ``since``).
     ``hour_*`` accumulate the energy of the hour under way (flushed to
-    ``hems_device_energy`` when it ends). ``capacity_wh`` mirrors the storage model's capacity, so the database itself
+    ``hems_device_energy`` when it ends). A live device's reports set its power, flow
+    and level, ``reported_at``, and add to ``pending_*``, which the next tick moves to
+    the history (see ``hems.live.ingest``). ``capacity_wh`` mirrors the storage model's capacity, so the database itself
     holds ``0 <= level_wh <= capacity_wh``.
     """
 
@@ -40,6 +42,12 @@ class DeviceState(models.Model):
     hour_energy_wh = models.FloatField(default=0.0, db_default=0.0)
     hour_charge_wh = models.FloatField(default=0.0, db_default=0.0)
     hour_discharge_wh = models.FloatField(default=0.0, db_default=0.0)
+    # Live devices (hems.live): the instant of the last accepted report, and the energy
+    # integrated from reports since the last tick (the tick takes it and resets it).
+    reported_at = models.DateTimeField(null=True, blank=True)
+    pending_energy_wh = models.FloatField(default=0.0, db_default=0.0)
+    pending_charge_wh = models.FloatField(default=0.0, db_default=0.0)
+    pending_discharge_wh = models.FloatField(default=0.0, db_default=0.0)
 
     class Meta:
         db_table = "hems_device_state"

@@ -3,12 +3,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Least
 
 from hems.devices.models.device import Device
 from hems.sdk.types import StorageMode
+
+# The fastest a storage device may charge or discharge, in capacities per hour: cells
+# built for power reach a few C, home and vehicle storage much less.
+MAX_C_RATE = 5.0
 
 
 class StorageDevice(Device):
@@ -21,10 +25,23 @@ class StorageDevice(Device):
 
     SUPPORTED_MODES: tuple[str, ...] = tuple(StorageMode.values)
 
-    capacity_wh = models.FloatField(validators=[MinValueValidator(0.001)], help_text="Usable capacity (Wh).")
-    max_charge_w = models.FloatField(validators=[MinValueValidator(0.0)], help_text="Charge power limit (W).")
-    max_discharge_w = models.FloatField(validators=[MinValueValidator(0.0)], help_text="Discharge power limit (W).")
-    mode = models.CharField(max_length=16, choices=StorageMode.choices, default=StorageMode.IDLE)
+    # 10 MWh and 10 MW: beyond any home or small business, so no real device is refused.
+    capacity_wh = models.FloatField(
+        "capacity (Wh)",
+        validators=[MinValueValidator(0.001), MaxValueValidator(10_000_000.0)],
+        help_text="Usable capacity (Wh).",
+    )
+    max_charge_w = models.FloatField(
+        "max charge (W)",
+        validators=[MinValueValidator(0.0), MaxValueValidator(10_000_000.0)],
+        help_text=f"Charge power limit (W), at most {MAX_C_RATE:g} times the capacity per hour ({MAX_C_RATE:g}C).",
+    )
+    max_discharge_w = models.FloatField(
+        "max discharge (W)",
+        validators=[MinValueValidator(0.0), MaxValueValidator(10_000_000.0)],
+        help_text=f"Discharge power limit (W), at most {MAX_C_RATE:g} times the capacity per hour ({MAX_C_RATE:g}C).",
+    )
+    mode = models.CharField("mode", max_length=16, choices=StorageMode.choices, default=StorageMode.IDLE)
 
     class Meta:
         abstract = True
@@ -40,6 +57,15 @@ class StorageDevice(Device):
             ),
             models.CheckConstraint(
                 condition=models.Q(mode__in=StorageMode.values), name="%(app_label)s_%(class)s_mode_valid"
+            ),
+            # Divided, not multiplied: a huge capacity must be refused, not overflow float8.
+            models.CheckConstraint(
+                condition=models.Q(capacity_wh__gte=models.F("max_charge_w") / MAX_C_RATE),
+                name="%(app_label)s_%(class)s_max_charge_w_c_rate",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(capacity_wh__gte=models.F("max_discharge_w") / MAX_C_RATE),
+                name="%(app_label)s_%(class)s_max_discharge_w_c_rate",
             ),
         ]
 
@@ -68,6 +94,7 @@ class StorageDevice(Device):
 
     def clean(self) -> None:
         super().clean()
+        self.check_c_rate()
         if self.mode not in self.SUPPORTED_MODES:
             raise ValidationError(
                 {"mode": f"A {self.kind} supports the modes {', '.join(self.SUPPORTED_MODES)}, not {self.mode!r}."}
@@ -86,6 +113,20 @@ class StorageDevice(Device):
                 {"level_wh": f"The level ({pending:g} Wh) cannot exceed the capacity ({self.capacity_wh:g} Wh)."}
             )
 
+    def check_c_rate(self) -> None:
+        if not isinstance(self.capacity_wh, (int, float)) or not self.capacity_wh > 0:
+            return  # missing, not a number or not positive: clean_fields() has said so
+        limit = self.capacity_wh * MAX_C_RATE
+        for name in ("max_charge_w", "max_discharge_w"):
+            rate = getattr(self, name)
+            if isinstance(rate, (int, float)) and rate > limit:
+                raise ValidationError(
+                    {
+                        name: f"{rate:g} W from {self.capacity_wh:g} Wh is {rate / self.capacity_wh:.4g}C; "
+                        f"at most {MAX_C_RATE:g}C ({limit:g} W) is plausible."
+                    }
+                )
+
     def initial_state(self) -> dict[str, Any]:
         level = self.__dict__.pop("_pending_level_wh", None)
         return {"level_wh": float(level or 0.0), "capacity_wh": float(self.capacity_wh)}
@@ -94,7 +135,13 @@ class StorageDevice(Device):
         from hems.devices.models.state import DeviceState
 
         # A smaller capacity clips the level; the database check holds either way.
+        capacity = float(self.capacity_wh)
         DeviceState.objects.filter(pk=self.pk).update(
-            capacity_wh=self.capacity_wh,
-            level_wh=Least("level_wh", models.Value(float(self.capacity_wh))),
+            capacity_wh=capacity, level_wh=Least("level_wh", models.Value(capacity))
         )
+        # The state this instance holds, if loaded, clipped alike: it reads what is stored.
+        state = self._state.fields_cache.get("state")
+        if state is not None:
+            state.capacity_wh = capacity
+            if state.level_wh is not None:
+                state.level_wh = min(state.level_wh, capacity)

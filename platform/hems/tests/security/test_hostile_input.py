@@ -8,12 +8,13 @@ import json
 import os
 from collections import Counter
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.db import transaction
 from graphene.utils.str_converters import to_camel_case
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLNonNull, get_named_type
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hems.api.schema import schema
@@ -42,8 +43,25 @@ REFRESH = "mutation($t: String) { refreshToken(refreshToken: $t) { token } }"
 VERIFY = "mutation($t: String) { verifyToken(token: $t) { payload } }"
 REVOKE = "mutation($t: String) { revokeToken(refreshToken: $t) { revoked } }"
 
-# Values a hostile client can put in JSON (Python's json also reads NaN and Infinity).
-TRICKY_TEXT = ["", "\x00", "a\x00b", "NaN", "Infinity", "-0", "1e309", "12:00:00", "25:61:00", "mon,tue", "AUTO"]
+# Values a hostile client can put in JSON (Python's json also reads NaN and Infinity), lone
+# UTF-16 surrogates (JSON's \u escapes carry them) and the calendar's extremes among them.
+EXTREME_INSTANTS = ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00", "9999-12-31T23:59:59+14:00"]
+TRICKY_TEXT = [
+    *("", "\x00", "a\x00b", "NaN", "Infinity", "-0", "1e309", "1.7e308", "12:00:00", "25:61:00", "mon,tue", "AUTO"),
+    *("a\ud800b", "\udfff", "\ud83d", *EXTREME_INSTANTS),
+]
+HUGE = [1.7e308, -1.7e308, 1e308, 8.98e307, 1e300, 5e-324, 2.0**63, 2**64, -(2**63)]
+
+
+def nested(depth: int, leaf=0):
+    """A value nested ``depth`` lists deep (beyond any input of the API past 32)."""
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+DEEP = st.integers(min_value=20, max_value=300).map(nested)
 SCALARS = st.one_of(
     st.none(),
     st.booleans(),
@@ -52,17 +70,19 @@ SCALARS = st.one_of(
     st.text(max_size=40),
     st.sampled_from(TRICKY_TEXT),
 )
-ANY = st.one_of(SCALARS, st.lists(SCALARS, max_size=3), st.dictionaries(st.text(max_size=8), SCALARS, max_size=2))
+ANY = st.one_of(SCALARS, st.lists(SCALARS, max_size=3), st.dictionaries(st.text(max_size=8), SCALARS, max_size=2), DEEP)
 FLOATS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.floats(min_value=-1e7, max_value=1e7),
     st.integers(min_value=-(10**12), max_value=10**12),
+    st.sampled_from(HUGE),
 )
 NAMES = st.one_of(
     st.text(min_size=1, max_size=100),
     st.text(max_size=120),
     st.text(min_size=200, max_size=400),
     st.sampled_from(TRICKY_TEXT),
+    st.text(alphabet=st.characters(categories=["Cs", "Ll"]), min_size=1, max_size=8),  # surrogates among letters
 )
 
 
@@ -75,7 +95,9 @@ def value_for(graphql_type, example=None) -> st.SearchStrategy:
     elif isinstance(named, GraphQLInputObjectType):
         own = input_object(named)
     elif named.name == "Float":
-        near = st.sampled_from([0, -1, 0.5, 1.01, 2, 1e6]).map(lambda f: example * f) if example else st.nothing()
+        near = (
+            st.sampled_from([0, -1, 0.5, 1.01, 2, 1e6, 1e300]).map(lambda f: example * f) if example else st.nothing()
+        )
         own = st.one_of(FLOATS, near, near)
     elif named.name == "Time":
         own = st.one_of(st.times().map(lambda t: t.isoformat()), st.text(max_size=12), st.sampled_from(TRICKY_TEXT))
@@ -155,9 +177,13 @@ def test_create_device_with_any_input(api, user, kind_key):
     )
 
     outcomes = Counter()
+    floats = [name for name, f in get_named_type(kind_type).fields.items() if get_named_type(f.type).name == "Float"]
+    huge = {**kind_examples(kind_key), **dict.fromkeys(floats, 1.7e308)}
 
     @EXAMPLES
     @given(inputs)
+    @example({"name": "Huge", field: huge})  # every number of the kind at 1.7e308
+    @example({"name": "a\ud800b", field: kind_examples(kind_key)})
     def check(data):
         with rolled_back():
             count = Device.objects.count()
@@ -249,10 +275,46 @@ def test_token_mutations_with_any_input(api, user, query, names):
 
     @EXAMPLES
     @given(st.fixed_dictionaries({name: st.one_of(NAMES, NAMES, ANY) for name in names}))
+    @example(dict.fromkeys(names, "a\ud800b"))
+    @example(dict.fromkeys(names, nested(200)))
     def check(variables):
         with rolled_back():
             body = assert_safe(api, query, json_safe(variables), allowed, REMOTE_ADDR="10.7.0.1")
             if not body.get("errors") and query == LOGIN:
                 pytest.fail(f"logged in with {variables!r}")
+
+    check()
+
+
+HISTORY = (
+    "query($s: DateTime!, $e: DateTime!, $i: Interval!, $d: ID!) { "
+    "energyHistory(start: $s, end: $e, interval: $i) { start productionWh gridImportWh } "
+    "device(id: $d) { energyHistory(start: $s, end: $e, interval: $i) { start energyWh } } }"
+)
+INSTANTS = st.one_of(
+    st.sampled_from(EXTREME_INSTANTS),
+    st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))])).map(
+        datetime.isoformat
+    ),
+    st.datetimes().map(datetime.isoformat),  # naive
+    ANY,
+)
+
+
+def test_energy_history_with_any_range(api, user):
+    """Any instants of the calendar (its first and last second included) and any interval:
+    buckets, or BAD_USER_INPUT / QUERY_TOO_COMPLEX; never INTERNAL."""
+    device = make_device(user, kind_keys()[0])
+    intervals = st.one_of(st.sampled_from(["HOUR", "DAY", "WEEK", "MONTH"]), ANY)
+
+    @EXAMPLES
+    @given(INSTANTS, INSTANTS, intervals)
+    @example("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "MONTH")
+    @example("0001-01-01T00:00:00Z", "0001-01-02T00:00:00Z", "HOUR")
+    @example("9999-12-30T00:00:00Z", "9999-12-31T23:59:59Z", "DAY")
+    @example("9999-12-01T00:00:00Z", "9999-12-31T23:59:59Z", "WEEK")
+    def check(start, end, interval):
+        variables = json_safe({"s": start, "e": end, "i": interval, "d": str(device.pk)})
+        assert_safe(api, HISTORY, variables, {"BAD_USER_INPUT", "QUERY_TOO_COMPLEX"}, user=user)
 
     check()

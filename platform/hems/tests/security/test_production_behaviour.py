@@ -26,7 +26,9 @@ def test_typename_still_works_for_clients_that_add_it(api, user, production):
 
 def test_graphiql_is_not_served(client, production):
     response = client.get("/graphql/", HTTP_ACCEPT="text/html")
-    assert response.status_code == 405 and b"graphiql" not in response.content.lower()
+    # A short page saying how to turn it on; no GraphiQL script.
+    assert response.status_code == 405 and b"<script" not in response.content.lower()
+    assert b"HEMS_GRAPHIQL=true" in response.content
 
 
 def test_plain_http_is_redirected_behind_tls_and_the_health_check_is_not(client, settings, api, user):

@@ -105,3 +105,46 @@ def test_the_env_example_placeholders_are_refused_behind_tls_but_start_the_quick
     assert refused.returncode != 0 and ".env.example" in refused.stderr
     quickstart = manage("check", **{**env, "HEMS_HTTPS": placeholders["HEMS_HTTPS"]})
     assert quickstart.returncode == 0, quickstart.stderr[-2000:]
+
+
+WEAK_KEYS = {
+    "one character": "x",
+    "49 characters": secrets.token_urlsafe(50)[:49],
+    "4 distinct characters": "abcd" * 20,
+    "django-insecure prefix": "django-insecure-" + secrets.token_urlsafe(50),
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "weak"),
+    [("JWT_SECRET_KEY", weak) for weak in sorted(WEAK_KEYS)]
+    + [("SECRET_KEY", "one character"), ("SECRET_KEY", "49 characters")],
+)
+def test_a_weak_signing_key_refuses_to_start(name, weak):
+    # Django's own rule for SECRET_KEY (security.W009), held for both keys at start-up:
+    # a token signed with a guessable key would authenticate anyone.
+    result = manage("check", "--deploy", **production(**{name: WEAK_KEYS[weak]}))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and f"{name} is too weak" in result.stderr, result.stderr[-800:]
+
+
+def test_an_empty_jwt_secret_key_is_refused_rather_than_silently_used():
+    result = manage("check", **production(JWT_SECRET_KEY=""))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "JWT_SECRET_KEY is set but empty" in result.stderr
+
+
+JWT_KEY = "import json; from django.conf import settings as s; print(json.dumps(s.GRAPHQL_JWT['JWT_SECRET_KEY']))"
+
+
+def test_tokens_are_signed_with_jwt_secret_key_or_else_secret_key():
+    env = production()
+    assert json.loads(manage("shell", "-c", JWT_KEY, **env).stdout.splitlines()[-1]) == env["SECRET_KEY"]
+    own = secrets.token_urlsafe(50)
+    assert json.loads(manage("shell", "-c", JWT_KEY, **{**env, "JWT_SECRET_KEY": own}).stdout.splitlines()[-1]) == own
+
+
+def test_debug_on_a_development_machine_accepts_a_short_jwt_key():
+    result = manage("shell", "-c", JWT_KEY, **production(DEBUG="1", JWT_SECRET_KEY="dev"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.splitlines()[-1]) == "dev"

@@ -52,18 +52,19 @@ def test_simulate_refuses_bad_arguments(args):
 
 
 def test_seed_creates_homes_with_devices_of_every_type_that_validate():
-    run("seed", "--homes", "3", "--devices-per-home", "20", "--prefix", "seedtest")
+    # Eight homes: storage is in many homes, not all (DeviceKind.prevalence).
+    run("seed", "--homes", "8", "--devices-per-home", "20", "--prefix", "seedtest")
     users = get_user_model().objects.filter(username__startswith="seedtest")
-    assert users.count() == 3 and Home.objects.filter(owner__in=users).count() == 3
+    assert users.count() == 8 and Home.objects.filter(owner__in=users).count() == 8
     devices = list(Device.objects.with_kinds().filter(owner__in=users))
-    assert len(devices) == 60 and DeviceState.objects.count() == 60
+    assert len(devices) == 160 and DeviceState.objects.count() == 160
     assert {d.device_type for d in devices} == {"production", "consumption", "storage"}
     for device in devices:
         device.specific.full_clean()  # bulk-inserted rows are as valid as saved ones
     assert get_user_model().objects.get(username="seedtest1").check_password("demo-password-1")
     # and the tick runs over them
     out = run("simulate", "--at", "2026-06-21T12:00:00Z")
-    assert "60 devices" in out
+    assert "160 devices" in out
 
 
 def test_seeded_kinds_come_from_the_registry():
@@ -75,3 +76,37 @@ def test_seeded_kinds_come_from_the_registry():
 def test_seed_refuses_nonsense():
     with pytest.raises(CommandError):
         run("seed", "--homes", "0")
+
+
+LIVE = "2026-12-01T10:00:00Z"
+
+
+def test_a_backfill_older_than_the_live_state_is_refused_and_changes_nothing(user):
+    """Issue 11, item 16: replaying last June on a running home stamped the devices it
+    had not simulated yet with June, and the next live tick booked the capped two
+    hours into one minute."""
+    ticked = make_device(user, kind_keys()[0], name="ticked")
+    run("simulate", "--at", LIVE)
+    added = make_device(user, kind_keys()[-1], name="added since")
+    before = list(DeviceState.objects.order_by("pk").values())
+    for args in (
+        ("--from", "2026-06-01T00:00:00Z", "--to", "2026-06-01T00:05:00Z"),
+        ("--from", "2026-06-01T00:00:00Z", "--to", "2026-12-01T10:05:00Z"),
+        ("--at", "2026-12-01T09:59:00Z"),
+    ):
+        with pytest.raises(CommandError, match=r"before the live state \(2026-12-01T10:00:00\+00:00"):
+            run("simulate", *args)
+    assert list(DeviceState.objects.order_by("pk").values()) == before
+    assert DeviceState.objects.get(pk=added.pk).simulated_at is None
+    assert HomeEnergy.objects.count() == 1 and TickShard.objects.count() == 1
+    run("simulate", "--at", "2026-12-01T10:01:00Z")  # the next live tick: one minute, not two hours
+    latest = HomeEnergy.objects.order_by("period_end").last()
+    assert (latest.period_end - latest.period_start).total_seconds() == 60
+    assert DeviceState.objects.get(pk=ticked.pk).simulated_at.isoformat() == "2026-12-01T10:01:00+00:00"
+
+
+def test_a_replay_forward_from_the_live_state_runs(user):
+    make_device(user, kind_keys()[0])
+    run("simulate", "--at", LIVE)
+    out = run("simulate", "--from", LIVE, "--to", "2026-12-01T10:03:00Z")  # the live minute is a no-op
+    assert "4 tick(s)" in out and HomeEnergy.objects.count() == 4

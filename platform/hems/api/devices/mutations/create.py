@@ -1,7 +1,7 @@
 import graphene
-from django.db import transaction
 
 from hems.api.auth import login_required
+from hems.api.devices.lookup import own_device
 from hems.api.devices.mutations.common import attributes, exactly_one_kind, save
 from hems.api.devices.types import DeviceInterface, for_graphql
 from hems.api.enums import plain
@@ -21,7 +21,6 @@ def create_device(input_type) -> type[graphene.Mutation]:
             input = input_type(required=True)
 
         @staticmethod
-        @transaction.atomic  # a savepoint: a refused mutation writes nothing
         @login_required
         def mutate(root, info, input, user):
             key = exactly_one_kind(input)
@@ -29,10 +28,12 @@ def create_device(input_type) -> type[graphene.Mutation]:
             device = kind.model(
                 name=input.get("name"),
                 status=plain(input.get("status")) or "online",
+                source=plain(input.get("source")) or "simulated",
                 owner=user,
                 **attributes(input[key]),
             )
             save(device, key)
-            return CreateDevice(device=for_graphql(device))
+            # The answer is what is stored (defaults, clipping, the database's own rounding).
+            return CreateDevice(device=for_graphql(own_device(user, device.pk)))
 
     return CreateDevice

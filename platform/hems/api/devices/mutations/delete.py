@@ -1,5 +1,4 @@
 import graphene
-from django.db import transaction
 
 from hems.api.auth import login_required
 from hems.api.devices.lookup import own_device
@@ -17,7 +16,6 @@ class DeleteDevice(graphene.Mutation):
         id = graphene.ID(required=True)
 
     @staticmethod
-    @transaction.atomic  # a savepoint: a refused mutation writes nothing
     @login_required
     def mutate(root, info, id, user):
         device = own_device(user, id, for_update=True)

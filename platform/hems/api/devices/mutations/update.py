@@ -1,5 +1,4 @@
 import graphene
-from django.db import transaction
 from graphene.utils.str_converters import to_camel_case
 
 from hems.api.auth import login_required
@@ -8,6 +7,7 @@ from hems.api.devices.mutations.common import attributes, kind_fields_in, save
 from hems.api.devices.types import DeviceInterface, for_graphql
 from hems.api.enums import plain
 from hems.api.errors import bad_input
+from hems.live import commands
 
 
 def update_device(input_type) -> type[graphene.Mutation]:
@@ -24,7 +24,6 @@ def update_device(input_type) -> type[graphene.Mutation]:
             input = input_type(required=True)
 
         @staticmethod
-        @transaction.atomic  # a savepoint: a refused mutation writes nothing
         @login_required
         def mutate(root, info, id, input, user):
             device = own_device(user, id, for_update=True).specific
@@ -35,13 +34,15 @@ def update_device(input_type) -> type[graphene.Mutation]:
                     f"This device is a {device.kind}; {to_camel_case(foreign[0])} does not apply to it.",
                     field=to_camel_case(foreign[0]),
                 )
-            changes = {name: input[name] for name in ("name", "status") if name in input}
+            changes = {name: input[name] for name in ("name", "status", "source") if name in input}
             if device.kind in keys:
                 changes.update(attributes(input[device.kind]))
             for name, value in changes.items():
                 setattr(device, name, plain(value))
             if changes:
                 save(device, device.kind, update_fields=[*changes, "updated_at"])
-            return UpdateDevice(device=for_graphql(device))
+                commands.send(device, changes)  # a live device is told (hems.live.commands)
+            # The answer is what is stored (defaults, clipping, the database's own rounding).
+            return UpdateDevice(device=for_graphql(own_device(user, device.pk)))
 
     return UpdateDevice

@@ -2,6 +2,7 @@
 
 import os
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -29,7 +30,11 @@ class Command(BaseCommand):
                         device.full_clean()
                         device.save()
         verb = "Created" if created else "Kept"
+        if settings.HEMS_GRAPHIQL:
+            where = "Open /graphql/ in a browser (GraphiQL) and run its loginUser mutation, or POST it there."
+        else:
+            where = "POST the loginUser mutation to /graphql/ (HEMS_GRAPHIQL=true serves GraphiQL there)."
         self.stdout.write(
             f"{verb} the demo user: username {username!r}, password {password!r} "
-            f"({user.devices.count()} devices). Log in with the loginUser mutation at /graphql/."
+            f"({user.devices.count()} devices). {where}"
         )

@@ -6,9 +6,31 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from tqdm import tqdm
 
+from hems.simulation.progress import progress
 from hems.simulation.tick import minute_of, run_tick
+
+
+def live_state_instant() -> datetime | None:
+    """The newest instant any device was simulated at: where the live state stands."""
+    from django.db.models import Max
+
+    from hems.devices.models import DeviceState
+
+    return DeviceState.objects.aggregate(newest=Max("simulated_at"))["newest"]
+
+
+def refuse_the_past(first: datetime) -> None:
+    """A tick older than the live state must not touch it (issue 11, item 16): its
+    devices are already newer, but one added since would be stamped with the old
+    instant (and the next live tick would book the capped gap into one minute)."""
+    live = live_state_instant()
+    if live is not None and first < live:
+        raise CommandError(
+            f"{first.isoformat()} is before the live state ({live.isoformat()}, the newest simulated device): "
+            "ticks only run forward from it and never rewrite it. Replay from "
+            f"{live.isoformat()} onwards, or backfill a database whose devices were never simulated."
+        )
 
 
 def instant(value: str) -> datetime:
@@ -36,19 +58,21 @@ class Command(BaseCommand):
         if step < 60 or step % 60:
             raise CommandError("--step must be a whole number of minutes (60, 120, ...)")
         if start is None:
+            refuse_the_past(minute_of(at or timezone.now()))
             reports = run_tick(at or timezone.now())
             self._summary(reports)
             return
         first, last = minute_of(start), minute_of(end)
         if last < first:
             raise CommandError("--to is before --from")
+        refuse_the_past(first)
         count = int((last - first).total_seconds() // step) + 1
         devices = 0
-        with tqdm(total=count, unit="tick", disable=verbosity == 0) as bar:
+        with progress(count, "tick", disable=verbosity == 0) as bar:
             for i in range(count):
                 reports = run_tick(first + timedelta(seconds=step * i))
                 devices += sum(r.devices for r in reports)
-                bar.set_postfix(devices=devices)
+                bar.set_postfix(devices=devices, refresh=False)  # drawn at the bar's own pace
                 bar.update()
         self.stdout.write(f"{count} tick(s) from {first.isoformat()} to {last.isoformat()}: {devices} device updates.")
 

@@ -1,0 +1,1 @@
+"""The homeowner's dashboard: server-rendered pages over the history and the live stream."""
