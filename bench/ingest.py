@@ -164,6 +164,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--publishers", type=int, default=2, help="publishing processes")
+    parser.add_argument("--reuse", action="store_true", help="the database of the previous run, as it is")
     args = parser.parse_args()
     if shutil.which("mosquitto") is None:
         sys.exit("mosquitto is not installed")
@@ -192,28 +193,32 @@ def main() -> None:
     sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
 
     began = time.monotonic()
-    recreate(DATABASE)
-    manage("migrate", "--no-input", "-v", "0", env=env)
-    homes = -(-args.devices // 50)
-    manage("seed", "--homes", str(homes), "--devices-per-home", "50", "--prefix", "bench", "-v", "0", env=env)
+    if not args.reuse:
+        recreate(DATABASE)
+        manage("migrate", "--no-input", "-v", "0", env=env)
+        homes = -(-args.devices // 50)
+        manage("seed", "--homes", str(homes), "--devices-per-home", "50", "--prefix", "bench", "-v", "0", env=env)
 
     import django
 
     django.setup()
     from django.db import transaction
 
-    from hems.devices.models import Device
+    from hems.devices.models import Device, DeviceCredentials
     from hems.live import broker, topics
     from hems.live.credentials import issue_many
     from hems.live.emulator import switch_to_live
 
     devices = list(Device.objects.order_by("pk").values_list("pk", "device_type")[: args.devices])
     ids = [pk for pk, _ in devices]
-    logins = {}
-    for start in range(0, len(ids), 50_000):
-        with transaction.atomic():
-            switch_to_live(ids[start : start + 50_000])
-            logins |= issue_many(ids[start : start + 50_000])
+    if args.reuse:  # the emulator's login publishes for them all: the devices' passwords are not needed
+        logins = {pk: (name, "") for pk, name in DeviceCredentials.objects.values_list("device_id", "username")}
+    else:
+        logins = {}
+        for start in range(0, len(ids), 50_000):
+            with transaction.atomic():
+                switch_to_live(ids[start : start + 50_000])
+                logins |= issue_many(ids[start : start + 50_000])
     broker.sync()
     print(f"set up {len(ids):,} live devices in {time.monotonic() - began:.0f} s", flush=True)
 

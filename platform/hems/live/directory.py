@@ -64,6 +64,21 @@ class Directory:
             else:
                 self.unknown.pop(name, None)
 
+    def load_all(self, chunk: int = 20_000) -> int:
+        """Every live device's login at once (one streamed query), so that a fleet's first
+        minute costs no lookups; those added later are looked up as they appear."""
+        from hems.devices.models import DeviceCredentials
+        from hems.sdk.types import Source
+
+        rows = DeviceCredentials.objects.filter(device__source=Source.LIVE).values_list(
+            "username", "device_id", "device__kind"
+        )
+        for username, device_id, kind in rows.iterator(chunk_size=chunk):
+            self.known[username] = Entry(device_id, kind)
+            self.login_of[device_id] = username
+        self.queries += 1
+        return len(self.known)
+
     def entry(self, username: str) -> Entry:
         """The device of a login resolved before, or :class:`Refused` (unknown device)."""
         try:

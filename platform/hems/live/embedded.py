@@ -8,9 +8,12 @@ loop's in-memory channel layer.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from channels.db import DatabaseSyncToAsync
+from django.db import connections
 
 logger = logging.getLogger("hems.live.ingest")
 
@@ -21,7 +24,10 @@ async def run_ingest() -> None:
 
     subscriber = Subscriber(client_id="hems-ingest-embedded")
     runner = Runner(subscriber)
-    step = DatabaseSyncToAsync(runner.step_once, thread_sensitive=False)
+    # One thread of its own: one database connection, closed when the ingest stops.
+    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hems-ingest")
+    step = DatabaseSyncToAsync(runner.step_once, thread_sensitive=False, executor=thread)
+    await DatabaseSyncToAsync(runner.warm, thread_sensitive=False, executor=thread)()
     subscriber.start()
     logger.info("ingest: live devices' reports are taken in by this web process")
     try:
@@ -33,3 +39,5 @@ async def run_ingest() -> None:
     finally:
         runner.stopping = True
         subscriber.stop()
+        await asyncio.wrap_future(thread.submit(connections.close_all))
+        thread.shutdown(wait=False)

@@ -94,7 +94,7 @@ class Publisher:
     def connect(self, username: str, password: str) -> mqtt.Client:
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"emu-{uuid.uuid4().hex[:12]}")
         client.username_pw_set(username, password)
-        client.max_inflight_messages_set(1000)
+        client.max_inflight_messages_set(100)  # paho's cost per acknowledgement grows with it
         client.max_queued_messages_set(0)
         connected = threading.Event()
         client.on_connect = lambda c, u, flags, code, props: code.is_failure or connected.set()

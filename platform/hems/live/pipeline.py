@@ -21,7 +21,7 @@ from django.conf import settings
 
 from hems.live import steps
 from hems.live.directory import Directory
-from hems.live.ingest import NOT_LIVE, UNKNOWN, apply_reports
+from hems.live.ingest import NO_DRIVER, NOT_LIVE, UNKNOWN, apply_reports
 from hems.metrics.ingest import ACCEPTED, DROPPED, ingest_message
 
 logger = logging.getLogger("hems.live.ingest")
@@ -130,7 +130,7 @@ class Pipeline:
                 entry = self.directory.entry(username)
                 kind = self.kinds.get(entry.kind_key)
                 if kind is None:
-                    raise steps.Refused("driver not installed", entry.kind_key)
+                    raise steps.Refused(NO_DRIVER, entry.kind_key)
                 reading = steps.validate(steps.decode(message.payload, kind, channel), kind)
                 self.limit.take(entry.device_id, reading.time)
             except steps.Refused as refused:

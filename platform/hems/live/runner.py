@@ -48,6 +48,17 @@ class Runner:
         self.failures = 0
         self.stopping = False
 
+    def warm(self) -> None:
+        """Load every live device's login before the first batch; a database that does not
+        answer yet only means they are looked up as they arrive."""
+        try:
+            started = time.perf_counter()
+            count = self.pipeline.directory.load_all()
+            logger.info("ingest: %d live devices' logins loaded in %.1f s", count, time.perf_counter() - started)
+        except (DatabaseError, InterfaceError) as exc:
+            logger.warning("ingest: could not load the logins now (%s); they are looked up as they arrive", exc)
+            connection.close()
+
     def gather(self) -> list[Message]:
         """A batch: up to ``batch_size`` messages, waiting at most ``batch_seconds`` after the first."""
         messages: list[Message] = []

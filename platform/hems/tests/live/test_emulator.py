@@ -133,8 +133,9 @@ def test_a_home_emulated_over_mqtt_and_ingested_matches_it_simulated_directly(ap
     for live, simulated in zip(emulated["energyHistory"], direct["energyHistory"], strict=True):
         for name in FIELDS:
             assert live[name] == pytest.approx(simulated[name], abs=tolerance[name] + 1e-6), (live["start"], name)
-    for name in ("productionWh", "consumptionWh"):  # the tolerance is small beside what is compared
-        assert sum(b[name] for b in direct["energyHistory"]) > 3 * tolerance[name], name
+    # Not vacuous: the sun at noon gives many times the tolerance, and storage takes it in.
+    assert sum(b["productionWh"] for b in direct["energyHistory"]) > 5 * tolerance["productionWh"]
+    assert sum(b["storageChargeWh"] + b["gridExportWh"] for b in direct["energyHistory"]) > 0
 
 
 def flat(stats: dict) -> dict:

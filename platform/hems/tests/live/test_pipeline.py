@@ -58,7 +58,7 @@ def frozen():
 def test_a_report_on_the_state_topic_is_written(pipeline, user):
     device, login = live_device(user)
     pipeline.process([report(login, 0, 1234.5)])
-    assert pipeline.metrics.snapshot() == {"accepted": 1, "refused": {}, "batches": 1}
+    assert pipeline.metrics.snapshot() | {"seconds": {}} == {"accepted": 1, "refused": {}, "batches": 1, "seconds": {}}
     s = state(device)
     assert (s.power_w, s.reported_at) == (1234.5, NOW)
 
@@ -204,3 +204,24 @@ def test_no_input_crashes_the_pipeline(pipeline, user):
         messages.append(Message(topic, body))
     pipeline.process(messages)
     assert pipeline.metrics.accepted == 0 and sum(pipeline.metrics.refused.values()) == 300
+
+
+def test_the_directory_loads_every_live_login_at_once(user):
+    logins = [live_device(user)[1] for _ in range(3)]
+    make_device(user, kind_of("production"))  # simulated: no login
+    directory = Directory()
+    assert directory.load_all() == 3 and directory.queries == 1
+    directory.resolve(login.username for login in logins)
+    assert directory.queries == 1  # nothing left to look up
+
+
+def test_the_counts_reach_prometheus(pipeline, user):
+    from hems.tests.metrics.samples import local
+
+    name = "hems_ingest_messages_total"
+    accepted = local(name, outcome="accepted", reason="none")
+    undecodable = local(name, outcome="dropped", reason="undecodable")
+    device, login = live_device(user)
+    pipeline.process([report(login, 0), Message(login.state_topic, b"{")])
+    assert local(name, outcome="accepted", reason="none") == accepted + 1
+    assert local(name, outcome="dropped", reason="undecodable") == undecodable + 1

@@ -48,6 +48,7 @@ class Command(BaseCommand):
         runner = Runner(subscriber, batch_size=batch_size, batch_seconds=batch_seconds, buffer=limit,
                         status_file=status_file)  # fmt: skip
         start_exporter(settings.HEMS_METRICS_INGEST_ADDRESS)  # hems_ingest_messages_total (docs/operations.md)
+        runner.warm()  # every login known before the first message
         subscriber.start()
         try:
             runner.run()

@@ -30,10 +30,12 @@ class Command(BaseCommand):
                         device.full_clean()
                         device.save()
         verb = "Created" if created else "Kept"
+        # The address the web server prints on start-up, then where to go on it.
+        where = "Sign in to the dashboard at / with it"
         if settings.HEMS_GRAPHIQL:
-            where = "Open /graphql/ in a browser (GraphiQL) and run its loginUser mutation, or POST it there."
+            where += "; GraphiQL at /graphql/ runs its loginUser mutation."
         else:
-            where = "POST the loginUser mutation to /graphql/ (HEMS_GRAPHIQL=true serves GraphiQL there)."
+            where += "; API clients POST the loginUser mutation to /graphql/ (HEMS_GRAPHIQL=true serves GraphiQL)."
         self.stdout.write(
             f"{verb} the demo user: username {username!r}, password {password!r} "
             f"({user.devices.count()} devices). {where}"
