@@ -21,16 +21,25 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+CHECKOUT = Path(__file__).resolve().parents[4]  # the repository, which every host runs
 SUBNET = "10.213.0"  # a /24 of our own, only between the namespaces built here
 PREFIX = "hemsmh"  # namespace names: hemsmh<pid of the process that built them>-<host>
 
 # Inside a host: its own UTS namespace (a host name of its own, as Celery's node names
 # assume) and, unless told otherwise, a private tmpfs on /tmp (nothing left there by one
-# host can be read by another).
-_ENTER = (
-    'hostname "$0"; if [ "$HEMS_PRIVATE_TMP" = 1 ]; then mount -t tmpfs -o size=256m,mode=1777 tmpfs /tmp; fi; '
-    'exec "$@"'
-)
+# host can be read by another). A checkout that itself lives under /tmp (a CI clone) is
+# bound back into the private /tmp at its own path, through /mnt of this mount
+# namespace only, so the host still runs the same code.
+_ENTER = """hostname "$0"
+if [ "$HEMS_PRIVATE_TMP" = 1 ]; then
+  case "$HEMS_KEEP_DIR" in /tmp/*) mount --bind /tmp /mnt ;; *) HEMS_KEEP_DIR= ;; esac
+  mount -t tmpfs -o size=256m,mode=1777 tmpfs /tmp
+  if [ -n "$HEMS_KEEP_DIR" ]; then
+    mkdir -p "$HEMS_KEEP_DIR" && mount --bind "/mnt/${HEMS_KEEP_DIR#/tmp/}" "$HEMS_KEEP_DIR" && umount /mnt
+  fi
+fi
+exec "$@"
+"""
 
 
 def unavailable() -> str | None:
@@ -94,7 +103,8 @@ class Host:
     def command(self, argv: list[str], private_tmp: bool = True) -> tuple[list[str], dict[str, str]]:
         """``argv`` run inside this host, and the environment additions that go with it."""
         wrapped = ["ip", "netns", "exec", self.netns, "unshare", "--uts", "--mount", "sh", "-c", _ENTER]
-        return [*wrapped, f"hems-{self.name}", *argv], {"HEMS_PRIVATE_TMP": "1" if private_tmp else "0"}
+        extra = {"HEMS_PRIVATE_TMP": "1" if private_tmp else "0", "HEMS_KEEP_DIR": str(CHECKOUT)}
+        return [*wrapped, f"hems-{self.name}", *argv], extra
 
     def popen(self, argv: list[str], env: dict[str, str], log: Path, private_tmp: bool = True, **kwargs):
         """Start ``argv`` inside this host, output to ``log``, in a session of its own (so
