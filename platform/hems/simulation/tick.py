@@ -20,7 +20,7 @@ from hems import metrics
 from hems.energy import cache
 from hems.plugins import registry
 from hems.push import publish_changes
-from hems.simulation import engine, loader, shardlock, writer
+from hems.simulation import engine, loader, recording, shardlock, writer
 
 logger = logging.getLogger("hems.simulation")
 
@@ -93,8 +93,8 @@ def run_shard(instant: datetime, shard: int) -> ShardReport:
         written = writer.write_states(result)
         timings["write_db"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        writer.write_history(result)
-        writer.write_device_hours(result)
+        recording.write_history(result)
+        recording.write_device_hours(result)
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE hems_tick_shard SET devices = %s, finished_at = %s WHERE instant = %s AND shard = %s",
