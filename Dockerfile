@@ -15,11 +15,12 @@ import tomllib, subprocess, sys
 deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
 subprocess.check_call([sys.executable, "-m", "pip", "install", *deps])
 PY
+COPY MANIFEST.in ./
 COPY platform ./platform
 COPY drivers ./drivers
 COPY examples/hems-appliances ./examples/hems-appliances
-COPY manage.py ./
-# hems with its built-in drivers, and the example third-party driver as a package of its own.
+# hems with its built-in drivers, and the example third-party driver as a package of its own:
+# real installs (not editable), with the templates and static files MANIFEST.in names.
 RUN pip install --no-deps . ./examples/hems-appliances
 
 FROM python:3.11-slim AS runtime
@@ -32,12 +33,15 @@ RUN useradd --create-home --uid 10001 hems \
     && mkdir -p /var/lib/hems/mqtt && chown hems:hems /var/lib/hems/mqtt  # the broker's files (compose: a volume)
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
+# Only the entry script and manage.py: the code is the installed packages in /opt/venv
+# (no source tree here to shadow them on bin/hems's PYTHONPATH).
 COPY --chown=hems:hems manage.py ./
 COPY --chown=hems:hems bin ./bin
-COPY --chown=hems:hems platform ./platform
-COPY --chown=hems:hems drivers ./drivers
-# The admin's static files, collected at build time (served by WhiteNoise).
-RUN SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --no-input \
+# The static files (admin, dashboard, GraphiQL), collected from the installed packages at
+# build time and served by WhiteNoise. The settings refuse a weak SECRET_KEY even here: a
+# random one, used for nothing else.
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --no-input --verbosity 0 \
     && chown -R hems:hems /app/staticfiles
 USER hems
 EXPOSE 8000

@@ -1,18 +1,24 @@
 #!/usr/bin/env python
 """Benchmark the tick and the API at several sizes; prints figures for BENCHMARKS.md.
 
-    .venv/bin/python bench/tick.py                       # 200, 2,000 and 10,000 homes x 50
-    .venv/bin/python bench/tick.py --homes 200 --requests 100
+    .venv/bin/python bench/tick.py                       # 200, 2,000, 10,000 and 40,000 homes x 50
+    .venv/bin/python bench/tick.py --homes 200 2000 --requests 100
 
-For each size it recreates the database ``hems_bench`` (on the server of
-DATABASE_URL), seeds the homes, runs a warm-up tick, then measures:
-  - one tick in this process, shard after shard, with its breakdown;
+For each size it recreates the database (``--database``, default ``hems_bench``, on
+the server of DATABASE_URL), seeds the homes (timed), runs a warm-up tick (every
+device's first simulation), then measures:
+  - in a fresh process, as a restarted Celery worker process is (Django set up, the
+    tasks imported, ``worker_process_init`` run): its first tick, then regular ticks
+    (the median is "tick, 1 process", with its breakdown), the tick at the hour (every
+    device's finished hour filed) and the process's peak RSS;
   - one tick with the shards spread over --workers processes (as a Celery worker
     with that concurrency runs them): the wall time;
   - the raw floor: reading every state row (binary COPY into numpy) and writing
-    them all back (binary COPY into a temporary table, one UPDATE ... FROM);
+    them all back (binary COPY into a temporary table, one UPDATE ... FROM), right
+    after the regular ticks, in the same run;
   - energyStats and allDevices latency through Django's full request stack
     (in-process WSGI, Bearer token), p50 and p99.
+Each part's wall time is printed as it finishes.
 """
 
 from __future__ import annotations
@@ -36,7 +42,11 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(40))
 os.environ.setdefault("HEMS_HTTPS", "false")  # in-process requests: no TLS proxy to redirect to
 
-START = datetime(2026, 6, 22, 10, 20, tzinfo=UTC)  # a Monday noon in Europe, mid-hour
+# A Monday noon in Europe. Ticks one minute apart: two warm-ups, the tick over two
+# processes, the fresh process's first and regular ones, and the tick at the hour, so
+# that it integrates one minute like the regular ones.
+START = datetime(2026, 6, 22, 10, 53, tzinfo=UTC)
+REGULAR_TICKS = 3  # in the fresh process, after its first one: the median is reported
 
 
 def bench_url(name: str) -> str:
@@ -51,6 +61,13 @@ def recreate(name: str) -> None:
     with psycopg.connect(urlunparse(url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(bench_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -73,6 +90,48 @@ def init_worker():
     import django
 
     django.setup()
+
+
+def fresh_worker(database_url: str, first: datetime, regular: int) -> dict:
+    """A new process, as a restarted worker process is: its first tick, ``regular``
+    more a minute apart, then the one at the hour; its peak RSS."""
+    import resource
+    import statistics
+    from collections import Counter
+
+    os.environ["DATABASE_URL"] = database_url
+    started = time.perf_counter()
+    import django
+
+    django.setup()
+    from celery.signals import worker_process_init
+
+    import hems.simulation.tasks  # noqa: F401  (what the worker imports: its signal handlers)
+    from hems.simulation.tick import run_tick
+
+    worker_process_init.send(sender=None)
+    setup = time.perf_counter() - started
+
+    def timed(instant):
+        mark = time.perf_counter()
+        reports = run_tick(instant)
+        phases = Counter()
+        for r in reports:
+            phases.update(r.seconds)
+        return time.perf_counter() - mark, dict(phases)
+
+    first_s, first_phases = timed(first)
+    ticks = [timed(first + timedelta(minutes=1 + i)) for i in range(regular)]
+    hour = first + timedelta(minutes=1 + regular)
+    assert hour.minute == 0, hour
+    hour_s, hour_phases = timed(hour)
+    median = statistics.median(t for t, _ in ticks)
+    phases = min(ticks, key=lambda t: abs(t[0] - median))[1]
+    return {
+        "setup_s": setup, "first_s": first_s, "first_phases": first_phases, "tick_s": median,
+        "ticks_s": [t for t, _ in ticks], "phases": phases, "hour_s": hour_s, "hour_phases": hour_phases,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }  # fmt: skip
 
 
 def raw_floor() -> tuple[float, float, int]:
@@ -129,14 +188,22 @@ def latency(path_query: str, users, requests: int) -> tuple[float, float]:
     return percentile(timings, 50), percentile(timings, 99)
 
 
-def run_size(homes: int, devices_per_home: int, workers: int, requests: int) -> dict:
+def run_size(homes: int, devices_per_home: int, workers: int, requests: int, database: str) -> dict:
     import django
 
-    recreate("hems_bench")
-    os.environ["DATABASE_URL"] = bench_url("hems_bench")
-    django.setup()
-    from collections import Counter
+    parts: dict[str, float] = {}
+    mark = time.perf_counter()
 
+    def part(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        parts[name] = now - mark
+        mark = now
+        print(f"  {homes} homes: {name} {parts[name]:.1f}s", flush=True)
+
+    recreate(database)
+    os.environ["DATABASE_URL"] = bench_url(database)
+    django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connections
@@ -145,17 +212,12 @@ def run_size(homes: int, devices_per_home: int, workers: int, requests: int) -> 
     from hems.simulation.tick import run_tick, shard_count
 
     call_command("migrate", verbosity=0)
-    started = time.perf_counter()
+    part("migrate")
     report = seed(homes, devices_per_home, prefix="bench")
-    seeded = time.perf_counter() - started
-    run_tick(START)  # warm-up: first simulation of every device, partitions, caches
-
-    started = time.perf_counter()
-    reports = run_tick(START + timedelta(minutes=1))
-    sequential = time.perf_counter() - started
-    phases = Counter()
-    for r in reports:
-        phases.update(r.seconds)
+    part("seed")
+    run_tick(START)  # warm-up: first simulation of every device, partitions
+    run_tick(START + timedelta(minutes=1))  # a regular one: the rows' first rewrite is not the fresh process's
+    part("warm-up ticks")
 
     instant = START + timedelta(minutes=2)
     shards = shard_count()
@@ -165,68 +227,90 @@ def run_size(homes: int, devices_per_home: int, workers: int, requests: int) -> 
         done = sum(pool.map(shard_worker, [(instant, s) for s in range(shards)]))
     parallel = time.perf_counter() - started
     assert done == report.devices, (done, report.devices)
+    part(f"{workers}-process tick")
 
-    # The tick at the top of the hour also files every device's finished hour.
-    started = time.perf_counter()
-    run_tick(START.replace(minute=0) + timedelta(hours=1))
-    hour_tick = time.perf_counter() - started
-
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        worker = pool.submit(fresh_worker, bench_url(database), instant + timedelta(minutes=1), REGULAR_TICKS).result()
+    part("fresh process ticks")
     floor_read, floor_write, floor_rows = raw_floor()
+    part("floor")
+
     users = list(get_user_model().objects.filter(username__startswith="bench").order_by("?")[:50])
     stats_p50, stats_p99 = latency("{ energyStats { netGridFlow currentProduction } }", users, requests)
     fragments = "... on StorageDevice { levelWh flowW capacityWh }"
     devices_p50, devices_p99 = latency(
         f"{{ allDevices {{ id name kind status powerW {fragments} }} }}", users, requests
     )
+    part("API latency")
     connections.close_all()
     return {
-        "homes": homes, "devices": report.devices, "shards": shards, "seed_s": seeded,
-        "tick_s": sequential, "parallel_s": parallel, "hour_tick_s": hour_tick, "workers": workers,
-        "phases": dict(phases),
+        "homes": homes, "devices": report.devices, "shards": shards, "seed_s": parts["seed"],
+        "tick_s": worker["tick_s"], "ticks_s": worker["ticks_s"], "first_s": worker["first_s"],
+        "setup_s": worker["setup_s"], "parallel_s": parallel, "hour_tick_s": worker["hour_s"], "workers": workers,
+        "phases": worker["phases"], "first_phases": worker["first_phases"], "rss_mb": worker["rss_mb"],
         "floor_read_s": floor_read, "floor_write_s": floor_write, "floor_rows": floor_rows,
-        "stats_ms": (stats_p50, stats_p99), "devices_ms": (devices_p50, devices_p99),
+        "stats_ms": (stats_p50, stats_p99), "devices_ms": (devices_p50, devices_p99), "parts": parts,
     }  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--homes", type=int, nargs="+", default=[200, 2000, 10000])
+    parser.add_argument("--homes", type=int, nargs="+", default=[200, 2000, 10000, 40000])
     parser.add_argument("--devices-per-home", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--database", default="hems_bench", help="recreated for each size, dropped at the end")
+    parser.add_argument("--keep", action="store_true", help="keep the last size's database")
     options = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, load average {os.getloadavg()}")
+    began = time.perf_counter()
     header = (
-        "| homes | devices | shards | tick, 1 process (s) | devices/s "
-        f"| tick, {options.workers} processes (s) | devices/s "
+        "| homes | devices | shards | seed (s) | tick, 1 process (s) | devices/s "
+        f"| tick, {options.workers} processes (s) "
         "| load | simulate | write DB | history | write Redis | floor read+write (s) | tick / floor "
-        "| energyStats p50/p99 (ms) | allDevices p50/p99 (ms) | tick at the hour, 1 process (s) |"
+        "| first tick, fresh process (s) | first / tick | tick at the hour (s) | hour / tick | peak RSS (MB) "
+        "| energyStats p50/p99 (ms) | allDevices p50/p99 (ms) |"
     )
-    rows = []
+    rows, notes = [], []
     for homes in options.homes:
-        # A fresh interpreter state per size would be cleaner; Django setup is once per
-        # process, so each size runs in its own child process.
-        ctx = get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-            result = pool.submit(run_size, homes, options.devices_per_home, options.workers, options.requests).result()
+        # Django setup is once per process, so each size runs in its own child process.
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+            result = pool.submit(
+                run_size, homes, options.devices_per_home, options.workers, options.requests, options.database
+            ).result()
         p = result["phases"]
         floor = result["floor_read_s"] + result["floor_write_s"]
+        tick = result["tick_s"]
         row = (
-            f"| {result['homes']:,} | {result['devices']:,} | {result['shards']} | {result['tick_s']:.2f} "
-            f"| {result['devices'] / result['tick_s']:,.0f} | {result['parallel_s']:.2f} "
-            f"| {result['devices'] / result['parallel_s']:,.0f} | {p['load']:.2f} | {p['simulate']:.2f} "
-            f"| {p['write_db']:.2f} | {p['history']:.2f} | {p['write_redis']:.2f} "
-            f"| {result['floor_read_s']:.2f}+{result['floor_write_s']:.2f} | {result['tick_s'] / floor:.2f} "
+            f"| {result['homes']:,} | {result['devices']:,} | {result['shards']} | {result['seed_s']:.1f} "
+            f"| {tick:.2f} | {result['devices'] / tick:,.0f} | {result['parallel_s']:.2f} "
+            f"| {p['load']:.2f} | {p['simulate']:.2f} | {p['write_db']:.2f} | {p['history']:.2f} "
+            f"| {p['write_redis']:.2f} | {result['floor_read_s']:.2f}+{result['floor_write_s']:.2f} "
+            f"| {tick / floor:.2f} | {result['first_s']:.2f} | {result['first_s'] / tick:.2f} "
+            f"| {result['hour_tick_s']:.2f} | {result['hour_tick_s'] / tick:.2f} | {result['rss_mb']:,.0f} "
             f"| {result['stats_ms'][0]:.1f}/{result['stats_ms'][1]:.1f} "
-            f"| {result['devices_ms'][0]:.1f}/{result['devices_ms'][1]:.1f} | {result['hour_tick_s']:.2f} |"
+            f"| {result['devices_ms'][0]:.1f}/{result['devices_ms'][1]:.1f} |"
         )
         rows.append(row)
-        print(f"{homes} homes done (seeded in {result['seed_s']:.1f}s)", flush=True)
+        fp = result["first_phases"]
+        notes.append(
+            f"{homes:,} homes: regular ticks {', '.join(f'{t:.2f}' for t in result['ticks_s'])} s; "
+            f"fresh process setup {result['setup_s']:.2f} s, first tick load {fp['load']:.2f} "
+            f"simulate {fp['simulate']:.2f} write DB {fp['write_db']:.2f}; "
+            + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result["parts"].items())
+        )
+        print(f"{homes} homes done:\n{row}\n{notes[-1]}", flush=True)
+    if not options.keep:
+        drop(options.database)
     print()
     print(header)
-    print("|" + "|".join("---" for _ in range(17)) + "|")
+    print("|" + "|".join("---" for _ in range(header.count("|") - 1)) + "|")
     for row in rows:
         print(row)
+    print()
+    for note in notes:
+        print(note)
+    print(f"total {time.perf_counter() - began:.0f} s, load average {os.getloadavg()}")
 
 
 if __name__ == "__main__":

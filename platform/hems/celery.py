@@ -1,4 +1,8 @@
-"""The Celery application: ``celery -A hems worker`` and ``celery -A hems beat``."""
+"""The Celery application: ``celery -A hems worker`` and ``celery -A hems beat``.
+
+``hems/__init__.py`` imports it, so it is the current app of every process that imports
+hems (Django's included) and the tasks' ``shared_task`` bind to it, not to Celery's default.
+"""
 
 import os
 

@@ -78,8 +78,11 @@ HEMS_REDIS_PREFIX = os.environ.get("HEMS_REDIS_PREFIX", "hems:")
 HEMS_TICK_HOMES_PER_SHARD = int(os.environ.get("HEMS_TICK_HOMES_PER_SHARD", "2500"))
 # A device simulated after a long pause integrates at most this many hours.
 HEMS_TICK_MAX_ELAPSED_HOURS = float(os.environ.get("HEMS_TICK_MAX_ELAPSED_HOURS", "2"))
-HEMS_HISTORY_RETENTION_DAYS = int(os.environ.get("HEMS_HISTORY_RETENTION_DAYS", "400"))
-HEMS_DEVICE_HISTORY_RETENTION_DAYS = int(os.environ.get("HEMS_DEVICE_HISTORY_RETENTION_DAYS", "90"))
+# History (DESIGN.md "History"): per-tick rows for a short window; the rolled-up hours
+# and days (homes and devices) for years; the devices' hourly rows in between.
+HEMS_HISTORY_TICK_DAYS = int(os.environ.get("HEMS_HISTORY_TICK_DAYS", "7"))
+HEMS_HISTORY_RETENTION_DAYS = int(os.environ.get("HEMS_HISTORY_RETENTION_DAYS", "1830"))
+HEMS_DEVICE_HISTORY_RETENTION_DAYS = int(os.environ.get("HEMS_DEVICE_HISTORY_RETENTION_DAYS", "62"))
 
 # Live devices (hems.live, docs/live-devices.md): a live device without a report for this
 # long is unavailable; reports dated further ahead than the skew are refused; a command
@@ -138,6 +141,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 3)),
     "unacked_restore_throttle": 1,
 }
+# Celery's Django fixup closes the database connection around every task unless this is
+# set: a worker process then keeps its connection for this many tasks (shards), instead
+# of opening one per shard; hems.simulation.tasks drops a connection an error broke.
+CELERY_DB_REUSE_MAX = int(os.environ.get("CELERY_DB_REUSE_MAX", "1000"))
 CELERY_IMPORTS = ["hems.metrics.worker"]  # the worker serves its pool's metrics (hems.metrics)
 
 # Prometheus metrics (hems.metrics, docs/operations.md). /metrics on the web process, and the

@@ -21,7 +21,12 @@ report. Mapped from Tasmota's documentation:
   message on ``hems/v1/<login>/tele/SENSOR``, under its own topics as the broker's ACL
   requires; :attr:`TasmotaSensor.topic` says so.
 - on/off: Tasmota's ``POWER`` command takes ``ON`` / ``OFF``
-  (https://tasmota.github.io/docs/Commands/#power).
+  (https://tasmota.github.io/docs/Commands/#power), on ``cmnd/<topic>/POWER``: with
+  that FullTopic, ``hems/v1/<login>/cmnd/POWER``, where hems publishes it
+  (:attr:`TasmotaSensor.command_topics`) and the broker's ACL lets the plug read it.
+- availability: Tasmota's last will, ``tele/<topic>/LWT``, retained, ``Online`` /
+  ``Offline`` (https://tasmota.github.io/docs/MQTT/#lwt): the ingest reads it as hems's
+  own availability topic (:attr:`TasmotaSensor.availability_topic`).
 """
 
 from __future__ import annotations
@@ -52,6 +57,8 @@ class TasmotaSensor(Codec):
 
     name = "tasmota"
     topic = "tele/SENSOR"
+    command_topics = {"status": "cmnd/POWER"}
+    availability_topic = "tele/LWT"
 
     def __init__(self, examples: tuple[bytes, ...] = ()):
         self.examples = examples

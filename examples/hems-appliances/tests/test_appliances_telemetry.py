@@ -87,7 +87,9 @@ def test_on_off_commands_are_tasmotas_power_payloads(washer):
 @pytest.mark.django_db
 def test_the_ingest_takes_the_plugs_message_from_its_own_topic(user):
     washer = kind("washing_machine")
-    device = washer.model.objects.create(owner=user, name="Washer", source="live", **washer.example)
+    # Rated for the documented message's 2,635 W (the ingest holds a device to its own rating).
+    attributes = {**washer.example, "heater_power_w": 2_600.0}
+    device = washer.model.objects.create(owner=user, name="Washer", source="live", **attributes)
     payload = json.loads(WITH_OFFSET)
     payload["Time"] = "2026-06-22T12:20:00+02:00"
     with freeze_time(datetime(2026, 6, 22, 10, 21, tzinfo=UTC)):
@@ -96,6 +98,34 @@ def test_the_ingest_takes_the_plugs_message_from_its_own_topic(user):
         assert ingest(device, b'{"time": "2026-06-22T10:20:30Z", "powerW": 1900}') == ""
         # The documented message as is (no offset) is refused, and changes nothing.
         assert ingest(device, DOCUMENTED, topic=TASMOTA.topic) == "undecodable"
+        # Beyond the plug's appliance's own rating: refused, whatever the kind's widest bound.
+        payload["Time"], payload["ENERGY"]["Power"] = "2026-06-22T12:20:40+02:00", 2_700
+        assert ingest(device, json.dumps(payload).encode(), topic=TASMOTA.topic) == "above the device's rating"
     device.state.refresh_from_db()
     assert device.state.power_w == 1900 and device.state.reported_at == datetime(2026, 6, 22, 10, 20, 30, tzinfo=UTC)
     assert device.state.pending_energy_wh == pytest.approx(2635 * 30 / 3600)
+
+
+def test_commands_go_where_a_stock_tasmota_listens(washer):
+    """With ``FullTopic hems/v1/%topic%/%prefix%/`` a plug takes ``POWER`` on
+    ``hems/v1/<login>/cmnd/POWER`` (https://tasmota.github.io/docs/MQTT/#command-flow)."""
+    assert TASMOTA.command_topics == {"status": "cmnd/POWER"}
+    assert TASMOTA.encode_command("status", "online", washer) == b"ON"
+
+
+@pytest.mark.django_db
+def test_the_plugs_last_will_makes_it_unavailable_and_online_brings_it_back(user):
+    """Tasmota's LWT: ``tele/<topic>/LWT``, retained, ``Online`` / ``Offline``
+    (https://tasmota.github.io/docs/MQTT/#lwt)."""
+    washer = kind("washing_machine")
+    device = washer.model.objects.create(owner=user, name="Washer", source="live", **washer.example)
+    assert TASMOTA.availability_topic == "tele/LWT"
+    with freeze_time(datetime(2026, 6, 22, 10, 21, tzinfo=UTC)):
+        assert ingest(device, b'{"time": "2026-06-22T10:20:30Z", "powerW": 1900}') == ""
+        assert ingest(device, b"Offline", topic=TASMOTA.availability_topic) == ""
+        device.state.refresh_from_db()
+        assert (device.state.available, device.state.power_w) == (False, 0.0)
+        assert ingest(device, b"Online", topic=TASMOTA.availability_topic) == ""
+        assert ingest(device, b"Sleeping", topic=TASMOTA.availability_topic) == "undecodable"
+    device.state.refresh_from_db()
+    assert device.state.available is True

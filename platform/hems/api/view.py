@@ -6,16 +6,21 @@ import json
 import logging
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.db import connection, transaction
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import render
+from graphene_django.constants import MUTATION_ERRORS_FLAG
+from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
-from graphql import ExecutionResult, GraphQLError, specified_rules
+from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, specified_rules
+from graphql.type import validate_schema
 
-from hems.api.atomic import AtomicMutations
+from hems.api.atomic import AtomicMutations, Execution
 from hems.api.auth import authenticate
+from hems.api.documents import checked_document, limits
 from hems.api.errors import BAD_REQUEST, QUERY_TOO_COMPLEX, format_error
 from hems.api.hygiene import StorableLiterals, refuse_text, refuse_variables
-from hems.api.limits import Limits, NoSchemaIntrospection, query_limits_rule
+from hems.api.limits import NoSchemaIntrospection, query_limits_rule
 
 logger = logging.getLogger("hems.api")
 
@@ -33,22 +38,27 @@ def validation_rules(variables: dict | None = None) -> list:
     any other rule spends time on the document), then graphql-core's standard rules,
     which it replaces when given others, then hems's. ``variables``, when known, tell
     the limits how long the lists they choose are."""
-    limits = Limits(
-        max_fields=settings.HEMS_GRAPHQL_MAX_FIELDS,
-        max_depth=settings.HEMS_GRAPHQL_MAX_DEPTH,
-        max_buckets=settings.HEMS_HISTORY_MAX_BUCKETS,
-    )
-    rules = [query_limits_rule(limits, variables), *specified_rules, StorableLiterals]
+    rules = [query_limits_rule(limits(), variables), *specified_rules, StorableLiterals]
     if not settings.HEMS_GRAPHQL_INTROSPECTION:
         rules.append(NoSchemaIntrospection)
     return rules
+
+
+# graphene-django's dispatch without its ``ensure_csrf_cookie``: the API reads no cookie
+# (Bearer tokens only, exempt from CSRF), so minting a CSRF token for every answer is
+# work for nothing.
+_graphene_dispatch = getattr(GraphQLView.dispatch, "__wrapped__", GraphQLView.dispatch)
+
+
+def atomic_mutations() -> bool:
+    """Whether a mutation runs in a transaction (graphene-django's setting, or the database's)."""
+    return graphene_settings.ATOMIC_MUTATIONS is True or connection.settings_dict.get("ATOMIC_MUTATIONS") is True
 
 
 class HemsGraphQLView(GraphQLView):
     """graphene-django's view with hems's authentication, errors and limits."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("validation_rules", validation_rules())
         kwargs.setdefault("graphiql", settings.HEMS_GRAPHIQL)
         kwargs.setdefault("execution_context_class", AtomicMutations)  # a mutation: all or nothing
         super().__init__(**kwargs)
@@ -63,7 +73,7 @@ class HemsGraphQLView(GraphQLView):
             return error_response(405, "Send GraphQL requests with POST.", BAD_REQUEST)
         try:
             authenticate(request)
-            return super().dispatch(request, *args, **kwargs)
+            return _graphene_dispatch(self, request, *args, **kwargs)
         except Exception as exc:
             # Anything that escapes GraphQL execution (the database down while the
             # token's user is looked up, say): a clear INTERNAL, no internals.
@@ -89,8 +99,52 @@ class HemsGraphQLView(GraphQLView):
         refused = refuse_variables(variables)
         if refused is not None:
             return ExecutionResult(errors=[refused])
-        self.validation_rules = validation_rules(variables)  # a view instance serves one request
-        return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+        return self.run(request, query, variables, operation_name, show_graphiql)
+
+    def run(self, request, query, variables, operation_name, show_graphiql):
+        """graphene-django's ``execute_graphql_request``, the document parsed and
+        validated once per text (:mod:`hems.api.documents`) instead of on every request."""
+        if not query:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseBadRequest("Must provide query string."))
+        schema = self.schema.graphql_schema
+        schema_errors = validate_schema(schema)  # checked once per schema by graphql-core
+        if schema_errors:
+            return ExecutionResult(data=None, errors=schema_errors)
+        document, errors = checked_document(schema, query, variables, validation_rules)
+        if document is None:
+            return ExecutionResult(errors=errors)
+        operation = get_operation_ast(document, operation_name)
+        if request.method.lower() == "get" and operation is not None and operation.operation != OperationType.QUERY:
+            if show_graphiql:
+                return None
+            message = f"Can only perform a {operation.operation.value} operation from a POST request."
+            raise HttpError(HttpResponseNotAllowed(["POST"], message))
+        if errors:
+            return ExecutionResult(data=None, errors=errors)
+        mutation = operation is not None and operation.operation == OperationType.MUTATION
+        context_class = self.execution_context_class
+        if context_class is AtomicMutations and not mutation and operation is not None:
+            context_class = Execution  # no savepoints to open: no check on every field
+        options = {
+            "root_value": self.get_root_value(request),
+            "context_value": self.get_context(request),
+            "variable_values": variables,
+            "operation_name": operation_name,
+            "middleware": self.get_middleware(request),
+            "execution_context_class": context_class,
+        }
+        try:
+            if mutation and atomic_mutations():
+                with transaction.atomic():
+                    result = execute(schema, document, **options)
+                    if getattr(request, MUTATION_ERRORS_FLAG, False) is True:
+                        transaction.set_rollback(True)
+                return result
+            return execute(schema, document, **options)
+        except Exception as exc:
+            return ExecutionResult(errors=[exc])
 
     def parse_body(self, request):
         try:

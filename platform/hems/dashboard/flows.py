@@ -1,6 +1,11 @@
 """Where a home's energy went: production, storage and the grid to the home, to storage
 and to the grid, allocated from its per-tick history.
 
+Per-tick rows are kept ``HEMS_HISTORY_TICK_DAYS``; before them the allocation runs on
+the home's completed hours instead, one row per hour. Totals are the same; the links
+of an hour that both imported and exported (say) are then matched within the hour
+rather than within each minute, so self-consumption reads a little higher there.
+
 The rule, applied to each history row (one tick) on its own, so that energy is only
 matched with energy of the same minutes:
 
@@ -18,7 +23,7 @@ filled: the flows out of each source and into each sink add up to the history's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -78,12 +83,27 @@ def allocate(rows: dict[str, np.ndarray]) -> Flows:
 
 def home_flows(owner_id: int, start: datetime, end: datetime) -> Flows:
     """The flows of a home's ticks whose span starts in ``[start, end)`` (the same rows
-    as the history's buckets over that range)."""
+    as the history's buckets over that range): per-tick rows where they are still kept,
+    the completed hours before the first of them."""
+    from hems.simulation import history
     from hems.simulation.models import HomeEnergy
 
     columns = [f"{name}_wh" for name in (*SOURCES, *SINKS)]
-    values = HomeEnergy.objects.filter(owner_id=owner_id, period_start__gte=start, period_start__lt=end).values_list(
-        *columns
-    )
-    table = np.array(list(values), dtype=float).reshape(-1, len(columns))
+    fine = HomeEnergy.objects.filter(owner_id=owner_id, period_start__gte=start, period_start__lt=end)
+    first = fine.order_by("period_start").values_list("period_start", flat=True).first()
+    first = end if first is None else first
+    # The hours before the first per-tick row; the hour holding it too (its earlier
+    # ticks went with their partition), whose ticks are then skipped.
+    names = list(history.ENERGY)
+    hours = history.hour_rows(owner_id, start, first + timedelta(hours=1))
+    running = history.running_hour(owner_id)  # the hour under way, when its ticks are gone too
+    if running and start <= running[0] < end:
+        hours.append((running[0], *running[1].values()))
+    hours = [row for row in hours if row[0] < first]
+    if hours and hours[-1][0] + timedelta(hours=1) > first:
+        fine = fine.filter(period_start__gte=hours[-1][0] + timedelta(hours=1))
+    table = np.array(
+        [[row[1 + names.index(column)] for column in columns] for row in hours] + list(fine.values_list(*columns)),
+        dtype=float,
+    ).reshape(-1, len(columns))
     return allocate({name: table[:, i] for i, name in enumerate((*SOURCES, *SINKS))})

@@ -3,7 +3,7 @@ over a day, the level of each storage device."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from hems.dashboard.flows import home_flows
 from hems.dashboard.periods import Period
@@ -14,7 +14,8 @@ from hems.sdk.types import DeviceType
 from hems.simulation import history
 
 LABELS = {"hour": "%H:%M", "day": "%a %-d"}
-# Hours walked back from now to a day's start: the history's own retention bounds it.
+# Hours walked back from now to a day's start: the hourly device history's retention
+# bounds it.
 MAX_HOURS = 24 * 400
 
 
@@ -23,7 +24,7 @@ def energy(owner_id: int, period: Period) -> dict:
     starts = bucket_starts(period.start, period.end, period.interval, period.zone, limit=MAX_HOURS)
     recorded = history.buckets(owner_id, starts[0], period.end, period.interval, period.zone)
     empty = dict.fromkeys(history.ENERGY, 0.0)
-    rows = [recorded.get(start, empty) for start in starts]
+    rows = [recorded.get(start.astimezone(UTC), empty) for start in starts]  # keyed by UTC instant
     label = LABELS[period.interval] if period.view != "month" else "%-d"
     return {
         "starts": [start.isoformat() for start in starts],
@@ -73,23 +74,28 @@ def hour_end_levels(device_id: int, state, period: Period, hours: list[datetime]
     """End-of-hour levels over ``hours``: as recorded, else walked back from the next
     hour's; None for the hours still to come and for those before the device's first
     recorded hour (it was not there yet). Also whether any of ``hours`` is estimated."""
-    # The hour under way is in the state row, not yet in the hourly history.
-    recorded = history.device_buckets(device_id, period.start, state.hour_start, "hour", period.zone)
+    # The hour under way is in the state row, not yet in the hourly history. Every
+    # instant in UTC: equality in one zone would merge a fall-back night's two hours.
+    current = state.hour_start.astimezone(UTC)
+    recorded = history.device_buckets(device_id, period.start, current, "hour", period.zone)
     net = {start: bucket["charge_wh"] - bucket["discharge_wh"] for start, bucket in recorded.items()}
-    net[state.hour_start] = state.hour_charge_wh - state.hour_discharge_wh
+    net[current] = state.hour_charge_wh - state.hour_discharge_wh
     first = min(net)
-    walked_hours = bucket_starts(first, state.hour_start, "hour", period.zone, limit=MAX_HOURS)
+    walked = bucket_starts(first, current, "hour", period.zone, limit=MAX_HOURS)
+    walked_hours = [hour.astimezone(UTC) for hour in walked]
     level = state.level_wh or 0.0
-    at_end = {state.hour_start: level}
+    at_end = {current: level}
     estimates = set()
     for hour in reversed(walked_hours):  # each earlier hour ends where the next began
         known = recorded.get(hour, {}).get("level_wh")
         if known is None:
-            level = min(max(level - net.get(following(hour, "hour", period.zone), 0.0), 0.0), state.capacity_wh)
+            following_hour = following(hour, "hour", period.zone).astimezone(UTC)
+            level = min(max(level - net.get(following_hour, 0.0), 0.0), state.capacity_wh)
             estimates.add(hour)
         else:
             level = known
         at_end[hour] = level
+    hours = [hour.astimezone(UTC) for hour in hours]
     return [at_end.get(hour) for hour in hours], any(hour in estimates for hour in hours)
 
 

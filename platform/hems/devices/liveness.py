@@ -56,10 +56,14 @@ def offline_reason(
     if source == Source.LIVE:
         if reported_at is None:
             return "no report yet"
+        # Unavailable: it said "offline" (or its broker did, for it: its last will) on its
+        # availability topic (hems.live.availability); that stays the reason once stale.
+        if not available:
+            return "reported offline on its availability topic"
         if not is_fresh(reported_at, now):
             return f"no report since {reported_at.astimezone(UTC).isoformat().replace('+00:00', 'Z')}"
     if not available:
-        return "away on its schedule" if source == Source.SIMULATED else "reported unavailable"
+        return "away on its schedule"
     return None
 
 

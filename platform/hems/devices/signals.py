@@ -58,11 +58,12 @@ def device_changed(sender, instance, raw=False, **kwargs):
 
 @receiver(post_delete, sender=Device, dispatch_uid="hems.devices.erase_device_history")
 def erase_device_history(sender, instance, using, **kwargs):
-    """A deleted device takes its hourly history with it."""
-    from hems.simulation.history import DEVICE_TABLE
+    """A deleted device takes its hourly and daily history with it."""
+    from hems.simulation.history import DEVICE_DAY_TABLE, DEVICE_TABLE
 
     with connections[using].cursor() as cursor:
-        cursor.execute(f"DELETE FROM {DEVICE_TABLE} WHERE device_id = %s", [instance.pk])
+        for table in (DEVICE_TABLE, DEVICE_DAY_TABLE):
+            cursor.execute(f"DELETE FROM {table} WHERE device_id = %s", [instance.pk])
 
 
 @receiver(post_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="hems.devices.erase_owner")
@@ -72,11 +73,12 @@ def erase_owner(sender, instance, using, **kwargs):
     history above)."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
-    from hems.simulation.history import TABLE
+    from hems.simulation.history import DAY_TABLE, HOUR_TABLE, RUNNING_TABLE, TABLE
 
     owner_id = instance.pk
     with connections[using].cursor() as cursor:
-        cursor.execute(f"DELETE FROM {TABLE} WHERE owner_id = %s", [owner_id])
+        for table in (TABLE, RUNNING_TABLE, HOUR_TABLE, DAY_TABLE):
+            cursor.execute(f"DELETE FROM {table} WHERE owner_id = %s", [owner_id])
     # The login throttle's records name the account instead of pointing at it.
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.using(using).filter(username=instance.get_username()).delete()

@@ -4,7 +4,8 @@ Mosquitto reads ``password_file`` and ``acl_file`` at start and again on SIGHUP.
 writes both whole (atomically: a temporary file renamed over) from the database: hems's
 service login, and one line per live device that has credentials. The ACL gives every
 device its own topics through ``pattern`` lines (``%u`` is the login) and the service
-login every device's state and availability to read and command topics to write.
+login every device's state and availability to read and command topics to write (a
+driver's vendor formats' topics too: Tasmota's ``tele/SENSOR``, ``tele/LWT``, ``cmnd/POWER``).
 Nothing happens unless ``HEMS_MQTT_PASSWORD_FILE`` is set. At a very large fleet the
 dynamic-security plugin (changes over MQTT, no file rewrite) is the next step.
 """
@@ -44,17 +45,29 @@ def password_lines() -> list[str]:
 
 
 def vendor_topics() -> list[str]:
-    """The topics (under a device's root) of the installed kinds' vendor formats."""
+    """The topics (under a device's root) the installed kinds' vendor formats publish on:
+    their reports and their availability (Tasmota's ``tele/SENSOR``, ``tele/LWT``)."""
     from hems.plugins import registry
 
-    found = {codec.topic for kind in registry().kinds.values() for codec in kind.codecs}
+    codecs = [codec for kind in registry().kinds.values() for codec in kind.codecs]
+    found = {codec.topic for codec in codecs} | {codec.availability_topic for codec in codecs} - {None}
+    return sorted(found - {topics.STATE, topics.AVAILABILITY, topics.COMMAND})
+
+
+def vendor_command_topics() -> list[str]:
+    """The topics (under a device's root) the vendor formats' devices take commands on
+    (Tasmota's ``cmnd/POWER``)."""
+    from hems.plugins import registry
+
+    found = {t for kind in registry().kinds.values() for codec in kind.codecs for t in codec.command_topics.values()}
     return sorted(found - {topics.STATE, topics.AVAILABILITY, topics.COMMAND})
 
 
 def acl_text() -> str:
     device = f"{topics.prefix()}/%u"
-    vendor = vendor_topics()
+    vendor, vendor_commands = vendor_topics(), vendor_command_topics()
     reports = [topics.subscription(topics.STATE), *(topics.subscription(t) for t in vendor)]
+    commands = [topics.subscription(t) for t in (topics.COMMAND, *vendor_commands)]
     return "\n".join(
         [
             "# Written by hems (hems.live.broker): edits are overwritten.",
@@ -63,12 +76,13 @@ def acl_text() -> str:
             f"pattern write {device}/{topics.AVAILABILITY}",
             f"pattern read {device}/{topics.COMMAND}",
             *(f"pattern write {device}/{t}" for t in vendor),  # a driver's vendor format (Tasmota's tele/SENSOR)
+            *(f"pattern read {device}/{t}" for t in vendor_commands),  # its commands (Tasmota's cmnd/POWER)
             "",
             "# hems: every device's reports in, commands out.",
             f"user {settings.HEMS_MQTT_SERVICE_USERNAME}",
             *(f"topic read {t}" for t in reports),
             f"topic read {topics.subscription(topics.AVAILABILITY)}",
-            f"topic write {topics.subscription(topics.COMMAND)}",
+            *(f"topic write {t}" for t in commands),
             "",
             "# The ingest: every device's reports, read only.",
             f"user {settings.HEMS_MQTT_INGEST_USERNAME}",

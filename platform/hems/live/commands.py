@@ -16,7 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from hems.sdk.live import JSON, controllable
+from hems.live.topics import COMMAND
+from hems.sdk.live import JSON, command_payloads, controllable
 from hems.sdk.types import Source
 
 logger = logging.getLogger("hems.live")
@@ -43,11 +44,24 @@ def send(device, changed: Iterable[str]) -> list:
     if not commands:
         return []
     DeviceCommand.objects.bulk_create(commands)
-    # hems's JSON, which every live device accepts on its command topic: which vendor
-    # format a particular device speaks is not known (a kind's codecs are the kind's).
-    payloads = [(c.field, JSON.encode_command(c.field, c.value, kind)) for c in commands]
+    # hems's JSON, which every live device accepts on its command topic, and each of the
+    # kind's vendor formats on the topic its devices listen on (Tasmota's cmnd/POWER):
+    # which format one particular device speaks is not known, only its kind's.
+    payloads = [sent for c in commands for sent in outgoing(kind, c.field, c.value)]
     transaction.on_commit(lambda: publish(device.pk, payloads))
     return commands
+
+
+def outgoing(kind, name: str, value: Any) -> list[tuple[str, bytes]]:
+    """``(channel, payload)`` of one command in every format the kind's devices listen
+    to; a vendor codec that refuses the field (or fails) is left out, with a log line."""
+    try:
+        return command_payloads(kind, name, value)
+    except Exception as exc:  # a driver's codec must not stop the change the user made
+        logger.warning(
+            "a codec of %s could not encode %s=%r (%s): sent in hems's JSON only", kind.key, name, value, exc
+        )
+        return [(COMMAND, JSON.encode_command(name, value, kind))]
 
 
 def plain(value: Any) -> Any:
@@ -56,7 +70,8 @@ def plain(value: Any) -> Any:
 
 
 def publish(device_id: int, payloads: Sequence[tuple[str, bytes]]) -> bool:
-    """Publish on the device's command topic with hems's service login (QoS 1)."""
+    """Publish ``(channel, payload)`` pairs under the device's topics (its ``command``
+    topic, a vendor's such as ``cmnd/POWER``) with hems's service login (QoS 1)."""
     import paho.mqtt.publish as mqtt_publish
 
     from hems.live import topics
@@ -69,8 +84,9 @@ def publish(device_id: int, payloads: Sequence[tuple[str, bytes]]) -> bool:
     auth = None
     if settings.HEMS_MQTT_SERVICE_PASSWORD:
         auth = {"username": settings.HEMS_MQTT_SERVICE_USERNAME, "password": settings.HEMS_MQTT_SERVICE_PASSWORD}
-    topic = topics.topic(username, topics.COMMAND)
-    messages = [{"topic": topic, "payload": payload, "qos": 1} for _, payload in payloads]
+    messages = [
+        {"topic": topics.topic(username, channel), "payload": payload, "qos": 1} for channel, payload in payloads
+    ]
     try:
         mqtt_publish.multiple(messages, hostname=settings.HEMS_MQTT_HOST, port=settings.HEMS_MQTT_PORT, auth=auth)
     except Exception as exc:  # the broker down: the command times out and shows failed

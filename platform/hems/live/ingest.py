@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from hems.live import commands
+from hems.live import commands, ratings
 from hems.plugins import registry
 from hems.sdk.types import DeviceType, Source
 from hems.simulation import shardlock
@@ -42,8 +42,9 @@ UNKNOWN = "unknown device"
 NOT_LIVE = "not a live device"
 NO_DRIVER = "driver not installed"
 OUT_OF_BOUNDS = "out of bounds"
+ABOVE_RATING = "above the device's rating"
 REPLAY = "not newer than the last report"
-REASONS = (MALFORMED, FUTURE, UNKNOWN, NOT_LIVE, NO_DRIVER, OUT_OF_BOUNDS, REPLAY)
+REASONS = (MALFORMED, FUTURE, UNKNOWN, NOT_LIVE, NO_DRIVER, OUT_OF_BOUNDS, ABOVE_RATING, REPLAY)
 
 
 @dataclass
@@ -74,6 +75,15 @@ class Rows:
     flow_w: np.ndarray
     level_wh: np.ndarray
     capacity_wh: np.ndarray
+    kind: np.ndarray | None = None  # the kind's key ("" when not installed)
+    updated_at: np.ndarray | None = None  # the device's configuration version (seconds)
+    limit_w: np.ndarray | None = None  # its own power limit (hems.live.ratings); None: no limit
+
+    def with_limits(self) -> Rows:
+        """The rows with each device's power limit, from its kind and configuration."""
+        if self.kind is not None and len(self.ids):
+            self.limit_w = ratings.RATINGS.limits(self.ids, self.kind.tolist(), self.updated_at, registry().kinds)
+        return self
 
 
 def apply_reports(
@@ -113,9 +123,9 @@ def apply_reports(
         candidates = np.unique(ids[reason == ""])
         if connection.vendor == "postgresql":
             shardlock.lock_for_devices(candidates)
-            rows = read_rows_postgres(candidates)
+            rows = read_rows_postgres(candidates).with_limits()
         else:
-            rows = read_rows_portable(candidates)
+            rows = read_rows_portable(candidates).with_limits()
         update = integrate(rows, ids, time, power_w, flow_w, level_wh, reason, settings.HEMS_LIVE_STALE_SECONDS)
         if update is not None:
             (write_postgres if connection.vendor == "postgresql" else write_portable)(update)
@@ -148,6 +158,9 @@ def integrate(rows: Rows, ids, time, power_w, flow_w, level_wh, reason, stale_s)
             | (rows.storage[at] & ~np.isnan(level_wh) & ~((level_wh >= 0) & (level_wh <= rows.capacity_wh[at]))),
             OUT_OF_BOUNDS,
         ),
+        # The device's own rating, as the tick holds a simulated one to it; refused, not
+        # clipped: a reading beyond it is a fault, and the previous report still holds.
+        (above_rating(rows, at, power_w, flow_w), ABOVE_RATING),
         (time <= rows.reported_at[at], REPLAY),  # False for NaN: a first report is newer than none
     ]
     for refused, why in checks:
@@ -200,6 +213,14 @@ def integrate(rows: Rows, ids, time, power_w, flow_w, level_wh, reason, stale_s)
     }
 
 
+def above_rating(rows: Rows, at: np.ndarray, power_w: np.ndarray, flow_w: np.ndarray) -> np.ndarray:
+    """Power, or a storage flow, beyond what the device's own limit allows."""
+    if rows.limit_w is None:
+        return np.zeros(len(at), dtype=bool)
+    limit = rows.limit_w[at]
+    return (power_w > limit) | (rows.storage[at] & (np.abs(flow_w) > limit))
+
+
 READ_COLUMNS = [
     ("ids", "s.device_id::int8", "int8"),
     ("owner", "s.owner_id::int8", "int8"),
@@ -212,6 +233,8 @@ READ_COLUMNS = [
     ("flow_w", "s.flow_w", "float8"),
     ("level_wh", "COALESCE(s.level_wh, 'NaN')", "float8"),
     ("capacity_wh", "COALESCE(s.capacity_wh, 'NaN')", "float8"),
+    ("kind", "COALESCE(array_position({kinds}, d.kind), 0)", "int4"),
+    ("updated_at", "d.updated_at", "timestamptz"),
 ]
 
 
@@ -229,7 +252,9 @@ def read_rows_postgres(candidates: np.ndarray) -> Rows:
     values = {}
     for name, _, pg_type in READ_COLUMNS:
         column = raw[name]
-        if pg_type == "timestamptz":
+        if name == "kind":  # a position in the sorted keys, 0 for none
+            values[name] = np.array(["", *sorted(registry().kinds)], dtype=object)[np.asarray(column, dtype=np.int64)]
+        elif pg_type == "timestamptz":
             values[name] = epoch_seconds(column)
         else:
             values[name] = np.ascontiguousarray(column, dtype={"int8": np.int64, "bool": bool}.get(pg_type, float))
@@ -244,7 +269,7 @@ def read_rows_portable(candidates: np.ndarray) -> Rows:
         .order_by("pk")
         .values_list(
             "pk", "owner_id", "device__source", "device__device_type", "device__kind", "reported_at",
-            "simulated_at", "power_w", "flow_w", "level_wh", "capacity_wh",
+            "simulated_at", "power_w", "flow_w", "level_wh", "capacity_wh", "device__updated_at",
         )
     )  # fmt: skip
 
@@ -269,6 +294,8 @@ def read_rows_portable(candidates: np.ndarray) -> Rows:
         flow_w=column(8),
         level_wh=column(9, number),
         capacity_wh=column(10, number),
+        kind=column(4, lambda v: v if v in registry().kinds else "", object),
+        updated_at=column(11, epoch),
     )
 
 

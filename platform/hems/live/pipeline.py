@@ -18,11 +18,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
+from django.db import transaction
 
 from hems.live import steps
+from hems.live.availability import apply_availability
 from hems.live.directory import Directory
 from hems.live.ingest import NO_DRIVER, NOT_LIVE, UNKNOWN, apply_reports
 from hems.metrics.ingest import ACCEPTED, DROPPED, ingest_message
+from hems.sdk.live import availability_topics
 
 logger = logging.getLogger("hems.live.ingest")
 
@@ -51,6 +54,10 @@ class Prepared:
     flow_w: list[float] = field(default_factory=list)
     level_wh: list[float] = field(default_factory=list)
     fields: list[dict | None] = field(default_factory=list)
+    # Availability messages: per device, its last one unless a report came after it
+    # (a report means online: the write makes its device available).
+    available: dict[int, bool] = field(default_factory=dict)
+    availability_messages: int = 0  # each counts as accepted once the batch is written
 
     def __len__(self) -> int:
         return len(self.messages)
@@ -131,6 +138,12 @@ class Pipeline:
                 kind = self.kinds.get(entry.kind_key)
                 if kind is None:
                     raise steps.Refused(NO_DRIVER, entry.kind_key)
+                if channel in availability_topics(kind):
+                    online = steps.availability(message.payload)
+                    prepared.available.pop(entry.device_id, None)  # the last one wins
+                    prepared.available[entry.device_id] = online
+                    prepared.availability_messages += 1
+                    continue
                 reading = steps.validate(steps.decode(message.payload, kind, channel), kind)
                 self.limit.take(entry.device_id, reading.time)
             except steps.Refused as refused:
@@ -140,6 +153,7 @@ class Pipeline:
                 logger.exception("refused a message on %s: the step failed", message.topic)
                 self.metrics.refuse("step failed", type(exc).__name__, message.topic)
                 continue
+            prepared.available.pop(entry.device_id, None)  # a report after it says online
             prepared.device_id.append(entry.device_id)
             prepared.time.append(reading.time)
             prepared.power_w.append(reading.power_w)
@@ -149,12 +163,18 @@ class Pipeline:
         return prepared
 
     def write(self, prepared: Prepared) -> None:
-        """One bulk write of the batch's readings (raises the database's errors)."""
-        if prepared.device_id:
-            outcome = self.write_reports(
-                prepared.device_id, prepared.time, prepared.power_w, prepared.flow_w, prepared.level_wh,
-                fields=prepared.fields,
-            )  # fmt: skip
+        """One bulk write of the batch's readings, then of its availability messages, in
+        one transaction (raises the database's errors; then nothing is counted)."""
+        outcome = None
+        with transaction.atomic():
+            if prepared.device_id:
+                outcome = self.write_reports(
+                    prepared.device_id, prepared.time, prepared.power_w, prepared.flow_w, prepared.level_wh,
+                    fields=prepared.fields,
+                )  # fmt: skip
+            if prepared.available:
+                apply_availability(list(prepared.available), list(prepared.available.values()))
+        if outcome is not None:
             self.metrics.accept(outcome.accepted)
             refused = outcome.refused.tolist()
             for reason in refused:
@@ -163,6 +183,8 @@ class Pipeline:
             ids = np.asarray(prepared.device_id)
             reasons = np.asarray(refused, dtype=object)
             self.directory.forget(ids[(reasons == UNKNOWN) | (reasons == NOT_LIVE)].tolist())
+        if prepared.availability_messages:
+            self.metrics.accept(prepared.availability_messages)
         self.metrics.batches += 1
 
     def process(self, messages: Sequence[Message]) -> Prepared:

@@ -73,6 +73,16 @@ def decode(payload: bytes, kind, channel: str):
     raise Refused(UNDECODABLE, "; ".join(reasons))
 
 
+def availability(payload: bytes) -> bool:
+    """An availability message: True for ``online``, False for ``offline`` (any case)."""
+    from hems.live.availability import parse
+
+    try:
+        return parse(payload)
+    except ValueError as exc:
+        raise Refused(UNDECODABLE, str(exc)) from None
+
+
 def power_bound(kind) -> float:
     """The most any device of the kind can draw or give (W): the kind's declared limit
     evaluated at its configuration fields' own upper bounds (a device's exact rating is

@@ -31,12 +31,15 @@ SESSION_EXPIRY_SECONDS = 24 * 3600
 
 
 def report_topics() -> list[str]:
-    """Every device's topics that carry reports: ``state`` and the installed kinds'
-    vendor formats' topics (``hems/v1/+/tele/SENSOR``)."""
+    """Every device's topics that carry reports, ``state`` and the installed kinds'
+    vendor formats' topics (``hems/v1/+/tele/SENSOR``), and availability,
+    ``availability`` and the vendors' (``hems/v1/+/tele/LWT``)."""
     from hems.plugins import registry
-    from hems.sdk.live import codecs_of
+    from hems.sdk.live import availability_topics, codecs_of
 
-    channels = {codec.topic for kind in registry().kinds.values() for codec in codecs_of(kind)}
+    kinds = registry().kinds.values()
+    channels = {codec.topic for kind in kinds for codec in codecs_of(kind)}
+    channels |= {channel for kind in kinds for channel in availability_topics(kind)}
     return [f"{topics.prefix()}/+/{channel}" for channel in sorted(channels)]
 
 

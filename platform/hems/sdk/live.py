@@ -53,11 +53,20 @@ class Codec:
         Tasmota's ``"tele/SENSOR"``. The broker's ACL lets each device publish there too.
     :cvar examples: valid payloads as the vendor documents them; the contract kit decodes
         each and checks the result against the kind's bounds.
+    :cvar command_topics: where, under the device's topic root, the format's devices
+        listen for a command to a field: ``{field: topic}``, the payload being
+        :meth:`encode_command`'s (Tasmota: ``{"status": "cmnd/POWER"}``). hems publishes
+        there besides hems's JSON on ``command``; the ACL lets the device read it. (1.6)
+    :cvar availability_topic: where the format's devices say ``online`` / ``offline``
+        (any case; their last will) besides hems's ``availability`` (Tasmota:
+        ``"tele/LWT"``), or None. (1.6)
     """
 
     name = "codec"
     topic = "state"
     examples: tuple[bytes, ...] = ()
+    command_topics: Mapping[str, str] = {}
+    availability_topic: str | None = None
 
     def decode(self, payload: bytes, kind: DeviceKind) -> Report:
         """The report in ``payload``, or raise :class:`RefusedPayload` saying why."""
@@ -154,6 +163,24 @@ def codecs_of(kind: DeviceKind) -> tuple[Codec, ...]:
 def codecs_for(kind: DeviceKind, topic: str) -> tuple[Codec, ...]:
     """The kind's formats that arrive on ``topic`` (under the device's root), in order."""
     return tuple(codec for codec in codecs_of(kind) if codec.topic == topic)
+
+
+def availability_topics(kind: DeviceKind) -> tuple[str, ...]:
+    """Where a device of the kind may say online / offline: hems's ``availability`` and
+    its codecs' own (under the device's root)."""
+    own = (codec.availability_topic for codec in kind.codecs if codec.availability_topic)
+    return tuple(dict.fromkeys(("availability", *own)))
+
+
+def command_payloads(kind: DeviceKind, name: str, value: Any) -> list[tuple[str, bytes]]:
+    """``(topic under the device's root, payload)`` of a command to field ``name``:
+    hems's JSON on ``command``, then each codec's own where it names a topic for it."""
+    found = [("command", JSON.encode_command(name, value, kind))]
+    for codec in kind.codecs:
+        topic = codec.command_topics.get(name)
+        if topic and topic not in (t for t, _ in found):
+            found.append((topic, codec.encode_command(name, value, kind)))
+    return found
 
 
 def controllable(kind: DeviceKind) -> tuple[str, ...]:

@@ -45,6 +45,7 @@ class ShardResult:
     energy: dict[str, np.ndarray]  # Wh over the tick, per home
     period_start: np.ndarray  # seconds since the epoch, per home
     kinds: list[KindResult]
+    time_zone: np.ndarray | None = None  # str, per home: the history's local hours and days
 
     @property
     def devices(self) -> int:
@@ -136,14 +137,20 @@ def stats_arrays(kind, state: State, home: np.ndarray, active: np.ndarray, capac
     )
 
 
-def reported_energy(rows: KindRows, counts: np.ndarray, now: float, stale_s: float, storage: bool) -> dict:
+def reported_energy(
+    rows: KindRows, counts: np.ndarray, now: float, stale_s: float, storage: bool, available: np.ndarray | None = None
+) -> dict:
     """A live device's energy over this tick, from its reports: what the ingest integrated
-    between reports since the previous tick (``pending_*``), plus its last reported power
-    from that report (or the previous tick, if later) to now, but not past the staleness."""
+    between reports since the previous tick (``pending_*``), plus, while ``available``, its
+    last reported power from that report (or the previous tick, if later) to now, but not
+    past the staleness. (A device that went offline has its power counted up to then in
+    ``pending_*`` by hems.live.availability: that still counts.)"""
     reported = rows.reports["reported_at"]
     start = np.fmax(reported, rows.simulated_at)
     # Never reported (NaN): minimum() propagates it, and nothing counts.
     tail_h = np.nan_to_num(np.clip((np.minimum(now, reported + stale_s) - start) / 3600.0, 0.0, None))
+    if available is not None:
+        tail_h = np.where(available, tail_h, 0.0)
     flow = rows.state.flow_w if storage else np.zeros(len(rows))
     energy = {
         "energy_wh": rows.reports["pending_energy_wh"] + rows.state.power_w * tail_h,
@@ -227,7 +234,7 @@ def simulate_shard(
         # charged, then left): the driver's power is its mean over the span.
         energy = simulated_energy(due, rows.online, new, elapsed, storage)
         if any_live:
-            counted = reported_energy(rows, due & rows.online & new.available, now, stale_s, storage)
+            counted = reported_energy(rows, due & rows.online, now, stale_s, storage, new.available)
             energy = {name: np.where(live, counted[name], value) for name, value in energy.items()}
         hour, finished = device_hours(rows, due, energy, elapsed, now, offsets[home])
         results.append(
@@ -249,6 +256,7 @@ def simulate_shard(
         energy={name: values[present] for name, values in energy.items()},
         period_start=period_start[present],
         kinds=results,
+        time_zone=homes.time_zone[present],
     )
 
 

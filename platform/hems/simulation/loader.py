@@ -220,10 +220,18 @@ def load_homes(lo: int, hi: int, owners: np.ndarray) -> Homes:
     )
 
 
-def load_kind(kind: DeviceKind, lo: int, hi: int, changed_since_us: int | None = None) -> KindRows:
+def load_kind(
+    kind: DeviceKind,
+    lo: int,
+    hi: int,
+    changed_since_us: int | None = None,
+    ids: tuple[int, int] | None = None,
+) -> KindRows:
     """The shard's devices of one kind with their state and attributes, by binary COPY:
     one query (two with a free-text attribute), decoded without a loop over rows.
-    With ``changed_since_us``, only the devices updated since then."""
+    With ``changed_since_us``, only the devices updated since then; with ``ids``, the
+    smallest and largest id of the shard's devices, only the kind's rows between them
+    are scanned (else the planner hashes the whole kind table for every shard)."""
     model = kind.model
     table = connection.ops.quote_name(model._meta.db_table)
     pointer = connection.ops.quote_name(model._meta.pk.column)
@@ -231,6 +239,8 @@ def load_kind(kind: DeviceKind, lo: int, hi: int, changed_since_us: int | None =
         f"FROM {table} k JOIN hems_device d ON d.id = k.{pointer} "
         "JOIN hems_device_state s ON s.device_id = d.id WHERE d.owner_id >= %s AND d.owner_id < %s"
     )
+    if ids is not None:
+        frm += f" AND k.{pointer} >= {int(ids[0])} AND k.{pointer} <= {int(ids[1])}"
     if changed_since_us is not None:
         frm += f" AND d.updated_at >= to_timestamp({int(changed_since_us)} / 1000000.0)"
     config = config_columns(kind, frm, lo, hi)
@@ -287,8 +297,17 @@ def quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def id_bounds(lo: int, hi: int) -> tuple[int, int]:
+    """The smallest and largest id of the shard's devices ((0, -1) when it has none)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id), max(id) FROM hems_device WHERE owner_id >= %s AND owner_id < %s", [lo, hi])
+        first, last = cursor.fetchone()
+    return (0, -1) if first is None else (int(first), int(last))
+
+
 def load_whole_shard(registry: Registry, lo: int, hi: int) -> tuple[Homes, list[KindRows]]:
-    kinds = [load_kind(kind, lo, hi) for kind in registry.kinds.values() if kind.simulate is not None]
+    ids = id_bounds(lo, hi)
+    kinds = [load_kind(kind, lo, hi, ids=ids) for kind in registry.kinds.values() if kind.simulate is not None]
     owners = np.concatenate([rows.owner for rows in kinds]) if kinds else np.zeros(0, dtype=np.int64)
     return load_homes(lo, hi, owners), kinds
 
@@ -384,7 +403,8 @@ def refreshed(cached: CachedShard, version: tuple[int, ...], lo: int, hi: int) -
     kinds = cached.kinds
     if version[:4] != cached.version[:4]:
         newest = max((int(k.updated_us.max()) for k in kinds if len(k.ids)), default=0)
-        changed = [load_kind(k.kind, lo, hi, changed_since_us=newest - REFRESH_WINDOW_US) for k in kinds]
+        ids = id_bounds(lo, hi)
+        changed = [load_kind(k.kind, lo, hi, changed_since_us=newest - REFRESH_WINDOW_US, ids=ids) for k in kinds]
         changed_ids = np.concatenate([c.ids for c in changed]) if changed else np.zeros(0, dtype=np.int64)
         kinds = [old.take(~np.isin(old.ids, changed_ids)).merged(new) for old, new in zip(kinds, changed, strict=True)]
         if local_version(kinds) != version[:4]:

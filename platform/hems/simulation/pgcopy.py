@@ -52,7 +52,10 @@ def encode(columns: list[tuple[str, str, np.ndarray]]) -> bytes:
 def copy_in(cursor, table: str, columns: list[tuple[str, str, np.ndarray]]) -> None:
     """COPY the columns into ``table`` through the Django cursor's psycopg cursor."""
     names = ", ".join(name for name, _, _ in columns)
-    with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+    with (
+        cursor.db.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
         copy.write(encode(columns))
 
 
@@ -71,7 +74,7 @@ def decode(data: bytes, columns: list[tuple[str, str]]) -> np.ndarray:
 
 def copy_out(cursor, query: str, columns: list[tuple[str, str]]) -> np.ndarray:
     """Run ``COPY (query) TO STDOUT`` in binary and decode it (see :func:`decode`)."""
-    with cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)") as copy:
+    with cursor.db.wrap_database_errors, cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)") as copy:
         data = b"".join(bytes(chunk) for chunk in copy)
     if not data:
         return decode(HEADER + TRAILER, columns)

@@ -1,23 +1,28 @@
-"""Write a shard's history: one row per home for the tick's span, and the devices'
-finished hours."""
+"""Write a shard's history: one row per home for the tick's span, rolled up into its
+running hour (``hems.simulation.rollup``), and the devices' finished hours and days."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import numpy as np
+from django.conf import settings
 from django.db import connection
 
-from hems.simulation import history
+from hems.simulation import history, rollup
 from hems.simulation.engine import ShardResult
 from hems.simulation.pgcopy import copy_in
 
 
 def write_history(result: ShardResult) -> int:
-    """One row per home for the span this tick covered."""
+    """One row per home for the span this tick covered, and its roll-up."""
     if not len(result.owners):
         return 0
     starts = result.period_start
+    zones = result.time_zone
+    if zones is None:
+        zones = np.full(len(result.owners), settings.HEMS_DEFAULT_TIME_ZONE)
+    hour_starts, day_starts = rollup.local_starts(starts, zones)
     first = datetime.fromtimestamp(float(starts.min()), UTC).date()
     last = datetime.fromtimestamp(float(starts.max()), UTC).date()
     history.ensure_partitions(first, last)
@@ -35,12 +40,13 @@ def write_history(result: ShardResult) -> int:
                 for i, owner in enumerate(result.owners)
             ]
         )
+        rollup.roll_up_portable(result.owners, hour_starts, day_starts, result.energy)
         return len(result.owners)
     end = np.full(len(result.owners), result.instant.timestamp())
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS hems_tick_energy "
-            "(owner_id bigint, period_start float8, period_end float8, "
+            "(owner_id bigint, period_start float8, period_end float8, hour_start float8, day_start float8, "
             + ", ".join(f"{name} float8" for name in history.ENERGY)
             + ") ON COMMIT DELETE ROWS"
         )
@@ -48,6 +54,7 @@ def write_history(result: ShardResult) -> int:
             cursor,
             "hems_tick_energy",
             [("owner_id", "int8", result.owners), ("period_start", "float8", starts), ("period_end", "float8", end)]
+            + [("hour_start", "float8", hour_starts), ("day_start", "float8", day_starts)]
             + [(name, "float8", result.energy[name]) for name in history.ENERGY],
         )
         names = ", ".join(history.ENERGY)
@@ -57,6 +64,7 @@ def write_history(result: ShardResult) -> int:
             "ON CONFLICT DO NOTHING"
         )
         written = cursor.rowcount
+        rollup.roll_up(cursor)
         cursor.execute("TRUNCATE hems_tick_energy")
     return written
 
@@ -96,6 +104,7 @@ def write_device_hours(result: ShardResult) -> int:
             cursor.executemany(
                 f"INSERT INTO {history.DEVICE_TABLE} ({names}) VALUES (%s, %s, %s, %s, %s, %s) " + ADD_TO_HOUR, rows
             )
+        rollup.device_days_portable(rows)
         return len(rows)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -115,5 +124,6 @@ def write_device_hours(result: ShardResult) -> int:
             + ADD_TO_HOUR
         )
         written = cursor.rowcount
+        rollup.device_days(cursor)
         cursor.execute("TRUNCATE hems_tick_hours")
     return written

@@ -42,16 +42,36 @@ def minute_of(moment: datetime) -> datetime:
 
 
 def shard_bounds(shard: int) -> tuple[int, int]:
+    """The owner ids [lo, hi) of a shard, by this host's ``HEMS_TICK_HOMES_PER_SHARD``."""
     size = settings.HEMS_TICK_HOMES_PER_SHARD
     return shard * size, (shard + 1) * size
 
 
-def shard_count() -> int:
-    """Shards cover owner ids 0.. the largest user id, in fixed-size ranges."""
+def check_bounds(shard: int, bounds: tuple[int, int]) -> tuple[int, int]:
+    """The range a shard message carries, checked: the fan-out cut the owner ids into
+    equal ranges numbered from 0, so the range is the ``shard``-th of its size and the
+    claim (instant, shard) names it alone."""
+    lo, hi = (int(bound) for bound in bounds)
+    if shard < 0 or hi <= lo or lo != shard * (hi - lo):
+        raise ValueError(f"shard {shard} cannot cover owners [{lo}, {hi})")
+    return lo, hi
+
+
+def lock_shard(lo: int, hi: int) -> None:
+    """Take the shard lock of every shard, by this host's size, that the range overlaps:
+    live reports lock by their owner's shard at this host's size (``shardlock``)."""
+    size = settings.HEMS_TICK_HOMES_PER_SHARD
+    for shard in range(lo // size, (hi - 1) // size + 1):
+        shardlock.lock_for_tick(shard)
+
+
+def shard_count(size: int | None = None) -> int:
+    """Shards cover owner ids 0.. the largest user id, in ranges of ``size`` homes
+    (default: ``HEMS_TICK_HOMES_PER_SHARD``)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT COALESCE(MAX(owner_id), 0) FROM hems_device")
         (largest,) = cursor.fetchone()
-    return largest // settings.HEMS_TICK_HOMES_PER_SHARD + 1
+    return largest // (size or settings.HEMS_TICK_HOMES_PER_SHARD) + 1
 
 
 def claim(instant: datetime, shard: int) -> bool:
@@ -66,11 +86,13 @@ def claim(instant: datetime, shard: int) -> bool:
         return cursor.fetchone() is not None
 
 
-def run_shard(instant: datetime, shard: int) -> ShardReport:
-    """Apply the tick at ``instant`` to one shard of homes, once."""
+def run_shard(instant: datetime, shard: int, bounds: tuple[int, int] | None = None) -> ShardReport:
+    """Apply the tick at ``instant`` to one shard of homes, once: the owner ids
+    ``bounds`` (the fan-out's, carried in the message), else this host's range for
+    ``shard``."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    lo, hi = shard_bounds(shard)
+    lo, hi = shard_bounds(shard) if bounds is None else check_bounds(shard, bounds)
     with transaction.atomic():
         if not claim(instant, shard):
             logger.info("tick %s shard %d already applied", instant.isoformat(), shard)
@@ -80,7 +102,7 @@ def run_shard(instant: datetime, shard: int) -> ShardReport:
                 # The write's hash join over a shard's rows (about 15 MB at 2,500 homes)
                 # spills to disk in the default 4 MB.
                 cursor.execute("SET LOCAL work_mem = '64MB'")
-        shardlock.lock_for_tick(shard)  # live reports to this shard wait until it commits
+        lock_shard(lo, hi)  # live reports to this shard wait until it commits
         loaded_at = cache.now()  # Redis's clock: mutations on other hosts stamp theirs with it
         homes, kinds = loader.load_shard(registry(), lo, hi)
         timings["load"] = time.perf_counter() - started

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hems.api.devices.plan import joins_as_written
 from hems.api.errors import not_found
 from hems.devices.models import Device
 
@@ -27,7 +28,8 @@ def own_device(user, device_id, *, for_update: bool = False) -> Device:
     if for_update:
         # Lock the device's rows (base and kind table) for the rest of the mutation.
         queryset = queryset.select_for_update(of=("self",))
-    device = queryset.filter(pk=pk).first()
+    with joins_as_written():
+        device = queryset.filter(pk=pk).first()
     if device is None:
         raise not_found()
     return device

@@ -1,7 +1,8 @@
 import graphene
 
 from hems.api.auth import login_required
-from hems.api.devices.lookup import own_device, own_devices
+from hems.api.devices.listing import devices_of
+from hems.api.devices.lookup import own_device
 from hems.api.devices.types import DeviceInterface, for_graphql, for_graphql_list
 
 
@@ -14,9 +15,9 @@ class DeviceQueries(graphene.ObjectType):
     @staticmethod
     @login_required
     def resolve_all_devices(root, info, user):
-        # One query for every kind's fields and the live state (with_kinds()), one for
-        # the live devices' pending commands.
-        return for_graphql_list(own_devices(user))
+        # One query for every kind's fields and the live state (with_kinds(), compiled
+        # once), one for the live devices' pending commands.
+        return for_graphql_list(devices_of(user.pk))
 
     @staticmethod
     @login_required

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import graphene
+from django.db.models import QuerySet
 from graphene.utils.str_converters import to_camel_case
 
 from hems.api.devices.fields import description_of, nullable, resolver_for, scalar_for
@@ -76,7 +79,8 @@ class DeviceInterface(graphene.Interface):
     )
     status_reason = graphene.String(
         description="Why the device is OFFLINE, for people (for example 'set offline by the user', "
-        "'away on its schedule', 'no report since 2026-12-01T10:02:00Z'); null when ONLINE."
+        "'away on its schedule', 'no report since 2026-12-01T10:02:00Z', 'reported offline on its availability "
+        "topic'); null when ONLINE."
     )
     last_simulated_at = graphene.DateTime(description="When the tick last computed this device's state.")
     created_at = graphene.DateTime(required=True)
@@ -140,23 +144,27 @@ class DeviceResolvers:
 
     @staticmethod
     def resolve_energy_history(device, info, start, end, interval):
+        from datetime import UTC
+
         from hems.api.energy.schema import DeviceEnergyBucket, bucket_range
         from hems.energy.buckets import floor
         from hems.simulation import history
 
         zone, starts = bucket_range(device.owner, start, end, interval)
-        recorded = history.device_buckets(device.pk, starts[0], end, plain(interval), zone)
         state = getattr(device, "state", None)
-        if state is not None and state.hour_start is not None and starts[0] <= state.hour_start < end:
+        hour_start = state.hour_start if state is not None else None
+        recorded = history.device_buckets(device.pk, starts[0], end, plain(interval), zone, current_hour=hour_start)
+        if hour_start is not None and starts[0] <= hour_start < end:
             # The hour under way, not yet in the history table; it ends, so far, at the level now.
-            bucket = recorded.setdefault(floor(state.hour_start, plain(interval), zone), history.empty_device_bucket())
+            key = floor(hour_start, plain(interval), zone).astimezone(UTC)
+            bucket = recorded.setdefault(key, history.empty_device_bucket())
             bucket["energy_wh"] += state.hour_energy_wh
             bucket["charge_wh"] += state.hour_charge_wh
             bucket["discharge_wh"] += state.hour_discharge_wh
             if device.device_type == DeviceType.STORAGE:
                 bucket["level_wh"] = state.level_wh
         empty = history.empty_device_bucket()
-        return [DeviceEnergyBucket(start=bucket, **recorded.get(bucket, empty)) for bucket in starts]
+        return [DeviceEnergyBucket(start=bucket, **recorded.get(bucket.astimezone(UTC), empty)) for bucket in starts]
 
     @staticmethod
     def resolve_last_simulated_at(device, info):
@@ -252,8 +260,12 @@ def for_graphql(device):
 def for_graphql_list(devices) -> list:
     """A listing's devices as :func:`for_graphql`, each live device's pending command read
     for all of them in one query (``pendingCommand`` costs no query per device)."""
+    from hems.api.devices.plan import joins_as_written
     from hems.live.commands import prefetch_unresolved
 
-    listed = [for_graphql(device) for device in devices]
+    # A queryset not yet run is run here, planned as written; a list is already loaded.
+    planned = joins_as_written() if isinstance(devices, QuerySet) else nullcontext()
+    with planned:
+        listed = [for_graphql(device) for device in devices]
     prefetch_unresolved(listed)
     return listed

@@ -115,10 +115,13 @@ class EnergyQueries(graphene.ObjectType):
     @staticmethod
     @login_required
     def resolve_energy_history(root, info, start, end, interval, user):
+        from datetime import UTC
+
         zone, starts = bucket_range(user, start, end, interval)
         recorded = history.buckets(user.pk, starts[0], end, plain(interval), zone)
         empty = dict.fromkeys(history.ENERGY, 0.0)
-        return [EnergyBucket(start=bucket, **recorded.get(bucket, empty)) for bucket in starts]
+        # Keyed by UTC instant: the repeated hour of a fall-back night is its own bucket.
+        return [EnergyBucket(start=bucket, **recorded.get(bucket.astimezone(UTC), empty)) for bucket in starts]
 
 
 def bucket_range(user, start, end, interval):

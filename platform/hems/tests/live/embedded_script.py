@@ -8,8 +8,10 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from hems.devices.models import DeviceState
+from hems.live.availability import apply_availability
 from hems.live.ingest import apply_reports
 from hems.plugins import registry
+from hems.sdk import CEILING
 from hems.simulation.models import HomeEnergy
 from hems.simulation.tick import run_tick
 from hems.tests.factories import make_device
@@ -25,6 +27,10 @@ second = apply_reports([meter.pk, meter.pk], [T0.timestamp() + 30, T0.timestamp(
 pending = DeviceState.objects.get(pk=meter.pk).pending_energy_wh
 run_tick(T0 + timedelta(minutes=1))
 state = DeviceState.objects.get(pk=meter.pk)
+# Above any device's own limit (the core's ceiling at most); then its last will.
+above = apply_reports([meter.pk], [T0.timestamp() + 90], [CEILING * 2], now=later)
+went = apply_availability([meter.pk], [False], now=T0 + timedelta(seconds=100)).went_offline
+after = DeviceState.objects.get(pk=meter.pk)
 print(
     json.dumps(
         {
@@ -34,6 +40,9 @@ print(
             "pending": pending,
             "power_w": state.power_w,
             "hour_energy_wh": state.hour_energy_wh,
+            "above": above.refused.tolist(),
+            "went_offline": went == [meter.pk],
+            "offline": [after.available, after.power_w, after.pending_energy_wh],
             "production_wh": HomeEnergy.objects.get(period_end=T0 + timedelta(minutes=1)).production_wh,
         }
     )

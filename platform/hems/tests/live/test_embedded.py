@@ -32,3 +32,7 @@ def test_reports_integrate_and_the_tick_counts_them_on_sqlite(tmp_path):
     assert result["power_w"] == 2000
     assert result["hour_energy_wh"] == pytest.approx(expected, rel=1e-6)
     assert result["production_wh"] == pytest.approx(expected, rel=1e-6)
+    assert result["above"] == ["above the device's rating"]
+    # Offline at 10:21:40: 2000 W from the tick (10:21) to then, pending for the next tick.
+    assert result["went_offline"] and result["offline"][:2] == [False, 0.0]
+    assert result["offline"][2] == pytest.approx(2000 * 40 / 3600)

@@ -82,7 +82,11 @@ def test_deleting_a_user_erases_every_row_and_key_of_theirs(
     before = rows_of(user_id, mine, user.username)
     for table in (
         "hems_home_energy.owner_id",
+        "hems_home_energy_running.owner_id",
+        "hems_home_energy_hour.owner_id",
+        "hems_home_energy_day.owner_id",
         "hems_device_energy.device_id",
+        "hems_device_energy_day.device_id",
         "hems_device_state.device_id",
         "hems_device.owner_id",
         "hems_home.owner_id",

@@ -70,11 +70,12 @@ def test_energy_stats_without_redis_come_from_postgresql(eager, api, user, home,
     assert "redis unreachable" in caplog.text
 
 
-def test_beat_messages_are_stamped_with_their_scheduled_minute():
+def test_beat_messages_are_stamped_with_their_scheduled_minute_and_shard_size(settings):
     body = ((), {}, {})
     tasks.stamp_tick_instant(sender=tasks.TICK, body=body)
     stamped = datetime.fromisoformat(body[1]["instant"])
     assert stamped.second == 0 and stamped.microsecond == 0
+    assert body[1]["homes_per_shard"] == settings.HEMS_TICK_HOMES_PER_SHARD
     assert abs(stamped - datetime.now(UTC)) <= timedelta(seconds=31)
     other = ((), {}, {})
     tasks.stamp_tick_instant(sender="someone.else", body=other)
@@ -104,3 +105,50 @@ def test_history_maintenance_prepares_the_coming_days_and_drops_the_expired(eage
                 name = history.partition_name(today + timedelta(days=day), table)
                 cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
                 assert cursor.fetchone()[0], name
+
+
+def test_a_shard_covers_the_owner_range_its_message_carries(eager, settings, django_user_model):
+    """The range comes from the host that fanned out: this host's shard size (here 100)
+    does not change which owners shard 0 of 2,500 covers."""
+    from hems.tests.factories import kind_keys, make_device
+
+    user = django_user_model.objects.create(id=250, username="far-owner")
+    for key in kind_keys():
+        make_device(user, key)
+    settings.HEMS_TICK_HOMES_PER_SHARD = 100
+    tasks.tick_shard.delay(NOON.isoformat(), 0, 0, 2500)
+    assert all(s.simulated_at == NOON for s in DeviceState.objects.filter(owner_id=250))
+    assert list(TickShard.objects.values_list("shard", "devices")) == [(0, len(kind_keys()))]
+    # A message without a range (an older fan-out) covers this host's range for its shard.
+    later = NOON + timedelta(minutes=1)
+    tasks.tick_shard.delay(later.isoformat(), 2)
+    assert all(s.simulated_at == later for s in DeviceState.objects.filter(owner_id=250))
+
+
+@pytest.mark.parametrize("shard, lo, hi", [(1, 0, 2500), (0, 100, 200), (0, 10, 5), (-1, -2500, 0)])
+def test_a_shard_message_whose_range_is_not_its_shard_is_refused(eager, home, shard, lo, hi):
+    with pytest.raises(ValueError, match="cannot cover owners"):
+        tasks.tick_shard(NOON.isoformat(), shard, lo, hi)
+    assert not TickShard.objects.exists()
+    assert not DeviceState.objects.filter(simulated_at__isnull=False).exists()
+
+
+def test_the_fan_out_puts_each_shards_owner_range_in_its_message(settings, django_user_model, monkeypatch):
+    """The ranges follow the shard size stamped into the tick message by its sender
+    (beat's host), not the setting of the worker that happens to fan it out."""
+    from hems.tests.factories import kind_keys, make_device
+
+    make_device(django_user_model.objects.create(id=250, username="far-owner"), kind_keys()[0])
+    sent = []
+    monkeypatch.setattr(tasks.group, "apply_async", lambda self, *a, **k: sent.extend(s.args for s in self.tasks))
+    settings.HEMS_TICK_HOMES_PER_SHARD = 2500
+    assert tasks.tick(instant=NOON.isoformat(), homes_per_shard=100) == 3
+    assert sent == [(NOON.isoformat(), n, n * 100, (n + 1) * 100) for n in range(3)]
+    sent.clear()
+    settings.HEMS_TICK_HOMES_PER_SHARD = 200  # an older message, without the size: this host's
+    assert tasks.tick(instant=NOON.isoformat()) == 2
+    assert sent == [(NOON.isoformat(), n, n * 200, (n + 1) * 200) for n in range(2)]
+    sent.clear()
+    with pytest.raises(ValueError, match="at least 1"):
+        tasks.tick(instant=NOON.isoformat(), homes_per_shard=-5)
+    assert sent == []

@@ -56,3 +56,43 @@ def test_a_real_worker_runs_the_tick_once_and_stats_come_from_redis(worker, api,
     with CaptureQueriesContext(connection) as queries:
         served = api.data("{ energyStats { netGridFlow timestamp } }", user=user)["energyStats"]
     assert served["timestamp"] == after.isoformat() and len(queries) == 1
+
+
+def worker_backends() -> set[int]:
+    """The other sessions on the test database: the worker's connections."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        )
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+def test_a_worker_runs_the_range_its_message_carries_and_keeps_its_connection(tmp_path, django_user_model):
+    """The fan-out's host cuts shards of 2,500 homes; the worker's host is set to 100:
+    the shard still covers the owners the message names. Between shards the worker
+    process keeps its one PostgreSQL connection (CELERY_DB_REUSE_MAX)."""
+    queue = new_queue()
+    process = start_worker(queue, tmp_path / "worker.log", HEMS_TICK_HOMES_PER_SHARD="100")
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    try:
+        user = django_user_model.objects.create(id=250, username="far-owner")
+        for key in kind_keys():
+            make_device(user, key)
+        # The fan-out runs here (shards of 2,500: one), the shard on the worker.
+        assert tasks.tick(instant=NOON.isoformat()) == 1
+        wait_for(lambda: TickShard.objects.filter(instant=NOON).exists())
+        assert all(s.simulated_at == NOON for s in DeviceState.objects.all())
+        wait_for(lambda: len(worker_backends()) == 1, timeout=20, what="the worker's connection")
+        (kept,) = worker_backends()
+        for minutes in (1, 2):
+            after = NOON + timedelta(minutes=minutes)
+            tasks.tick(instant=after.isoformat())
+            wait_for(lambda after=after: TickShard.objects.filter(instant=after).exists())
+        assert all(s.simulated_at == NOON + timedelta(minutes=2) for s in DeviceState.objects.all())
+        assert worker_backends() == {kept}
+    finally:
+        app.conf.task_default_queue = previous
+        stop_worker(process)
+        print((tmp_path / "worker.log").read_text()[-3000:])

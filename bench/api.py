@@ -1,0 +1,184 @@
+#!/usr/bin/env python
+"""API latency in-process, through Django's full request stack (as bench/tick.py measures it).
+
+    .venv/bin/python bench/api.py                     # 200 homes x 50, 500 requests per query
+    .venv/bin/python bench/api.py --profile           # and the top of a cProfile of each
+    .venv/bin/python bench/api.py --reuse             # skip the seeding: the database is there
+
+Recreates the database ``hems_bench_api`` (on the server of DATABASE_URL), seeds the
+homes, runs one tick (so every home has states and cached stats), then times
+``energyStats`` and ``allDevices`` (bench/tick.py's queries) with a Bearer token of a
+random one of 50 users per request, and prints p50/p99 in ms. The queries are per user,
+so the database's size does not matter to them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parent)]
+import tick  # noqa: E402  (bench/tick.py: the environment, the database helpers, percentile)
+
+DATABASE = "hems_bench_api"
+QUERIES = {
+    "energyStats": "{ energyStats { netGridFlow currentProduction } }",
+    "allDevices": "{ allDevices { id name kind status powerW ... on StorageDevice { levelWh flowW capacityWh } } }",
+}
+
+
+def timings(
+    query: str, tokens: list[str], requests: int, profile: cProfile.Profile | None, cpu: list[float] | None = None
+) -> list[float]:
+    """Milliseconds per request, each through Django's full stack (tick.latency's loop);
+    this process's CPU milliseconds of each appended to ``cpu`` (the database's not counted)."""
+    from django.test import Client
+
+    client = Client()
+    rng = random.Random(3)
+    body = json.dumps({"query": query})
+    result = []
+    for _ in range(requests):
+        token = rng.choice(tokens)
+        if profile is not None:
+            profile.enable()
+        started, used = time.perf_counter(), time.process_time()
+        response = client.post("/graphql/", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+        result.append((time.perf_counter() - started) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - used) * 1000)
+        if profile is not None:
+            profile.disable()
+        assert response.status_code == 200 and b'"errors"' not in response.content, response.content[:300]
+    return result
+
+
+def compare(tokens: list[str], requests: int, rounds: int) -> None:
+    """p50/p99 of each query with and without issue 14's changes, over alternating rounds
+    of ``requests // rounds`` requests each (the load of the machine hits both alike)."""
+    values: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
+    for _ in range(rounds):
+        for variant, off in (("before", True), ("after", False)):
+            without_issue_14(off)
+            for name, query in QUERIES.items():
+                timings(query, tokens, 5, None)  # the first after a switch compiles and caches
+                used = cpu.setdefault((name, variant), [])
+                values.setdefault((name, variant), []).extend(timings(query, tokens, requests // rounds, None, used))
+    without_issue_14(False)
+    load = os.getloadavg()
+    print(f"{os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {rounds} alternating rounds")
+    print("| query | before p50 / p99 (ms) | after p50 / p99 (ms) | CPU of this process p50, before / after (ms) |")
+    print("|---|---|---|---|")
+    for name in QUERIES:
+        cells = []
+        for variant in ("before", "after"):
+            got = values[(name, variant)]
+            cells.append(f"{tick.percentile(got, 50):.2f} / {tick.percentile(got, 99):.2f}")
+        before, after = (tick.percentile(cpu[(name, variant)], 50) for variant in ("before", "after"))
+        print(f"| {name} | {cells[0]} | {cells[1]} | {before:.2f} / {after:.2f} |")
+
+
+def without_issue_14(off: bool) -> None:
+    """Switch off, in this process, what issue 14 added (for --compare): the documents
+    kept, the compiled listing, the planned joins, the quick execution context and the
+    CSRF cookie no longer set."""
+    from contextlib import nullcontext
+
+    from hems.api import documents, view
+    from hems.api.atomic import AtomicMutations, Execution
+    from hems.api.devices import listing, plan, queries
+    from hems.devices.models import Device
+
+    saved = without_issue_14.__dict__.setdefault(
+        "saved",
+        (queries.devices_of, plan.joins_as_written, listing.joins_as_written, view.Execution, view._graphene_dispatch),
+    )
+    documents.documents.clear()
+    documents.documents.max_documents = 0 if off else documents.MAX_DOCUMENTS
+    if off:
+        queries.devices_of = lambda owner_id: Device.objects.with_kinds().filter(owner_id=owner_id)
+        plan.joins_as_written = listing.joins_as_written = nullcontext
+        view.Execution = AtomicMutations
+        view._graphene_dispatch = view.GraphQLView.dispatch  # with its CSRF cookie
+    else:
+        (
+            queries.devices_of,
+            plan.joins_as_written,
+            listing.joins_as_written,
+            view.Execution,
+            view._graphene_dispatch,
+        ) = saved
+    assert Execution
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--homes", type=int, default=200)
+    parser.add_argument("--devices-per-home", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--profile", action="store_true", help="print the top of a cProfile of each query")
+    parser.add_argument("--reuse", action="store_true", help="reuse a seeded hems_bench_api")
+    parser.add_argument(
+        "--compare", type=int, default=0, metavar="ROUNDS",
+        help="alternate ROUNDS times between the API as it is and without issue 14's changes",
+    )  # fmt: skip
+    options = parser.parse_args()
+
+    import django
+
+    if not options.reuse:
+        tick.recreate(DATABASE)
+    os.environ["DATABASE_URL"] = tick.bench_url(DATABASE)
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from graphql_jwt.shortcuts import get_token
+
+    from hems.simulation.seeding import seed
+    from hems.simulation.tick import run_tick
+
+    if not options.reuse:
+        call_command("migrate", verbosity=0)
+        seed(options.homes, options.devices_per_home, prefix="bench")
+        run_tick(tick.START)
+    users = list(get_user_model().objects.filter(username__startswith="bench").order_by("?")[:50])
+    tokens = [get_token(user) for user in users]
+    for query in QUERIES.values():
+        timings(query, tokens, 20, None)  # warm-up: connections, caches, lazy imports
+
+    if options.compare:
+        compare(tokens, options.requests, options.compare)
+        return
+    load = os.getloadavg()
+    print(f"{os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {options.requests} requests each")
+    print("| query | p50 (ms) | p99 (ms) | mean (ms) |")
+    print("|---|---|---|---|")
+    profiles = {}
+    for name, query in QUERIES.items():
+        profile = cProfile.Profile() if options.profile else None
+        values = timings(query, tokens, options.requests, profile)
+        p50, p99 = tick.percentile(values, 50), tick.percentile(values, 99)
+        print(f"| {name} | {p50:.2f} | {p99:.2f} | {sum(values) / len(values):.2f} |", flush=True)
+        profiles[name] = profile
+    for name, profile in profiles.items():
+        if profile is None:
+            continue
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(40)
+        print(f"\n## {name}: cProfile, by cumulative time\n{out.getvalue()}")
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(25)
+        print(f"\n## {name}: cProfile, by own time\n{out.getvalue()}")
+
+
+if __name__ == "__main__":
+    main()
