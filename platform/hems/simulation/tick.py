@@ -125,9 +125,7 @@ def run_shard(instant: datetime, shard: int, bounds: tuple[int, int] | None = No
         timings["history"] = time.perf_counter() - mark
     metrics.observe_commit(instant)  # the lag from the scheduled minute
     mark = time.perf_counter()
-    cache.write_many(
-        [(int(owner), result.totals.stats(i, instant)) for i, owner in enumerate(result.owners)], loaded_at
-    )
+    cache.write_totals(result.owners, result.totals, instant, loaded_at)
     timings["write_redis"] = time.perf_counter() - mark
     mark = time.perf_counter()
     # Committed and cached: subscribers of these homes read the new figures (hems.push).
