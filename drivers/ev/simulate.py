@@ -25,6 +25,8 @@ LOOKBACK_H = 24.0
 # Trips that began the day before yesterday (overnight ones end yesterday),
 # yesterday or today are the only ones that can reach into the last 24 hours.
 DAY_OFFSETS = (-2, -1, 0)
+# integrate_flow's floor on a span: a stay at home shorter than this is round-off.
+MIN_HOURS = 1e-9
 
 
 def weekday_masks(away_days: np.ndarray) -> np.ndarray:
@@ -92,12 +94,16 @@ def simulate(batch: Batch) -> State:
 
     def at_home(until: np.ndarray) -> None:
         nonlocal level, moved_wh
-        hours = np.clip(until - home_from, 0.0, None)
+        # Shorter than integrate_flow's floor (3.6 us): the clock's round-off where a
+        # trip starts at the span's start, not time at home. Integrated, it would move
+        # the level by 1e-9 h at the full rate yet book only flow x (a few 1e-15 h).
+        home = until - home_from > MIN_HOURS
+        hours = np.where(home, until - home_from, 0.0)
         flow, new_level = integrate_flow(
-            desired, level, c["capacity_wh"], c["max_charge_w"], c["max_discharge_w"], np.maximum(hours, 1e-9)
+            desired, level, c["capacity_wh"], c["max_charge_w"], c["max_discharge_w"], hours
         )
-        moved_wh = moved_wh + np.where(hours > 0, flow * hours, 0.0)
-        level = np.where(hours > 0, new_level, level)
+        moved_wh = moved_wh + flow * hours
+        level = np.where(home, new_level, level)
 
     clock = local_clock(batch)
     schedule = [(departure - clock, back - clock) for departure, back in trips(batch)]
@@ -126,6 +132,9 @@ def simulate(batch: Batch) -> State:
     at_home(np.where(away, -np.inf, 0.0))
 
     flow = np.where(span > 0, moved_wh / np.maximum(span, 1e-9), 0.0)
+    # A mean of flows within the rates is within them, but (flow x h) / h can come
+    # back one ulp above: the tick holds powers to max(rates) and warns on any excess.
+    flow = np.fmin(np.fmax(flow, -c["max_discharge_w"]), c["max_charge_w"])
     flow = np.where(np.abs(flow) < 1e-6, 0.0, flow)
     return State(
         available=~away,

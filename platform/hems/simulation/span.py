@@ -41,6 +41,11 @@ def simulate_span(
     state = batch.state.copy()
     power_wh = np.zeros(n)
     flow_wh = np.zeros(n)
+    # The sub-steps' extremes: their mean lies between them, but energy / hours can
+    # round one ulp past them, which the tick's bound check would take for a fault.
+    # NaN until a sub-step gives one (fmin/fmax skip NaN).
+    low = np.full((2, n), np.nan)
+    high = np.full((2, n), np.nan)
     for k in range(steps):
         ends_before = steps - 1 - k  # sub-steps between this one's end and the instant
         instant = batch.instant - timedelta(minutes=SUB_STEP_MIN * ends_before)
@@ -59,9 +64,14 @@ def simulate_span(
         out = simulate(sub)
         if len(out) != len(part):
             return out  # the caller's checks name the fault
-        power_wh[part] += np.nan_to_num(np.asarray(out.power_w, dtype=float)) * hours[part]
-        flow_wh[part] += np.nan_to_num(np.asarray(out.flow_w, dtype=float)) * hours[part]
+        powers = np.nan_to_num(np.asarray([out.power_w, out.flow_w], dtype=float))
+        power_wh[part] += powers[0] * hours[part]
+        flow_wh[part] += powers[1] * hours[part]
+        low[:, part] = np.fmin(low[:, part], powers)
+        high[:, part] = np.fmax(high[:, part], powers)
         for f in fields(state):
             getattr(state, f.name)[part] = getattr(out, f.name)
     span = np.maximum(batch.elapsed_h, 1e-12)
-    return replace(state, power_w=power_wh / span, flow_w=flow_wh / span)
+    power_w = np.fmin(np.fmax(power_wh / span, low[0]), high[0])
+    flow_w = np.fmin(np.fmax(flow_wh / span, low[1]), high[1])
+    return replace(state, power_w=power_w, flow_w=flow_w)

@@ -131,14 +131,26 @@ def test_storage_discharging_while_asked_to_charge_fails_the_kit(temporary_kind)
         run_kit_simulation(store, attributes)
 
 
+def charging_at_3_kw(base) -> dict:
+    """A storage device charging, rated 3 kW in and 2 kW out."""
+    return {**base.example, "mode": StorageMode.CHARGING.value, "max_charge_w": 3_000.0, "max_discharge_w": 2_000.0}
+
+
 def test_storage_beyond_its_rate_limits_fails_the_kit(temporary_kind):
     base = installed_kind(DeviceType.STORAGE)
     store = temporary_kind(replace(base, key="too_fast_store", type_name="TooFastStore", simulate=physics(1e6, 1e6)))
-    attributes = {
-        **base.example,
-        "mode": StorageMode.CHARGING.value,
-        "max_charge_w": 3_000.0,
-        "max_discharge_w": 2_000.0,
-    }
+    attributes = charging_at_3_kw(base)
     with pytest.raises(AssertionError, match=r"above the kind's declared bound of \[3000\.0, "):
+        run_kit_simulation(store, attributes)
+
+
+def test_storage_an_ulp_above_its_rate_fails_the_kit(temporary_kind):
+    """The tick clips and warns on any excess, round-off included (a mean taken as
+    energy / hours): so the kit allows none either."""
+    base = installed_kind(DeviceType.STORAGE)
+    above = float(np.nextafter(3_000.0, np.inf))
+    rounding = replace(base, key="rounding_store", type_name="RoundingStore", simulate=physics(above, above))
+    store = temporary_kind(rounding)
+    attributes = charging_at_3_kw(base)
+    with pytest.raises(AssertionError, match=r"give \[3000\.0000000000005\] W, above the kind's declared bound"):
         run_kit_simulation(store, attributes)

@@ -85,6 +85,25 @@ def test_a_short_span_is_one_call_and_a_long_one_is_stepped():
     assert out.power_w.tolist() == pytest.approx([60.0, 60.0])  # the mean over each device's own span
 
 
+@pytest.mark.parametrize("minutes", [7, 37, 125])
+def test_the_mean_over_sub_steps_never_rounds_past_them(minutes):
+    """A device at its bound in every sub-step is at its bound over the span, not an ulp
+    above (which the tick would clip and warn about as a driver's fault)."""
+    rates = np.round(np.random.default_rng(1).uniform(4_000, 16_000, 400), 1)
+
+    def at_the_bound(batch: Batch) -> State:
+        n, rate = len(batch), rates[batch.ids]
+        return State(np.ones(n, bool), rate, -rate, np.full(n, np.nan), batch.state.since, batch.state.aux)
+
+    key = kind_keys()[0]
+    batch = make_batch(
+        key, START, [dict(registry().kind(key).example)] * len(rates), elapsed_h=minutes / 60, ids=range(len(rates))
+    )
+    out = simulate_span(at_the_bound, batch, home_environment)
+    assert (out.power_w <= rates).all() and (out.flow_w >= -rates).all()
+    assert out.power_w == pytest.approx(rates, rel=1e-12)
+
+
 # -- the kit's check against deliberately wrong drivers ----------------------------
 
 
