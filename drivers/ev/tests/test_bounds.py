@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from drivers.ev.driver import ELECTRIC_VEHICLE
-from hems.testing import make_batch
-from hems.testing.simulation import energy_over
+from hems.testing import energy_over, make_batch
 
 START = datetime(2026, 6, 22, 10, 20, tzinfo=UTC)  # a Monday, as bench/tick.py runs
 # (latitude, longitude, zone): homes at home, away, leaving and returning around START.

@@ -26,6 +26,8 @@ never the core's modules):
 - :func:`driver_status` -- ``(status, reason)`` of a driver by entry point name;
 - :func:`make_batch`, :func:`run_day` -- build a :class:`~hems.sdk.Batch` as the tick
   would, or simulate a day;
+- :func:`energy_over` -- devices' energy over minutes ticked one by one, or over one
+  gap through the core's sub-steps, and their state at the end;
 - :func:`run_tick` -- run one real tick (every shard, in process) at an instant;
 - :func:`set_state` -- write a device's live state as a tick would;
 - :func:`ingest` -- send a live device's payload through the real ingest pipeline;
@@ -37,6 +39,7 @@ __all__ = [
     "DriverContract",
     "Invalid",
     "driver_status",
+    "energy_over",
     "ingest",
     "kind",
     "make_batch",
@@ -51,6 +54,7 @@ _HOMES = {
     "Api": "hems.testing.api",
     "make_batch": "hems.testing.simulation",
     "run_day": "hems.testing.simulation",
+    "energy_over": "hems.testing.simulation",
     "kind": "hems.testing.helpers",
     "driver_status": "hems.testing.helpers",
     "run_tick": "hems.testing.helpers",
