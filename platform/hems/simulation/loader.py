@@ -5,6 +5,10 @@ configuration between ticks, with a version (count, ids and update times of the
 shard's devices and homes, read from an index) checked every tick. While it holds,
 a tick reads only the narrow state rows: one binary COPY. When it moves, the shard
 is read whole again: one query for the homes and one per kind.
+
+The process also keeps the state rows as its last tick wrote them (``stored``): while
+the configuration holds, the next tick reads only the state rows someone else wrote
+since (their ``xmin`` is not the tick's transaction), usually none.
 """
 
 from __future__ import annotations
@@ -313,11 +317,21 @@ def load_whole_shard(registry: Registry, lo: int, hi: int) -> tuple[Homes, list[
 
 
 @dataclass
+class Written:
+    """The shard's rows as this process's last tick stored them (``stored``), and the
+    id of the transaction that wrote them."""
+
+    xid: str
+    kinds: list[KindRows]
+
+
+@dataclass
 class CachedShard:
     version: tuple
     registry: Registry
     homes: Homes
     kinds: list[KindRows]
+    written: Written | None = None
 
 
 _cache: dict[tuple[int, int], CachedShard] = {}
@@ -334,6 +348,8 @@ REFRESH_WINDOW_US = 5 * 60 * 1_000_000
 
 # How each shard load went, for tests and logs: cached, refreshed or full.
 loads: Counter = Counter()
+# How its state rows were read: "all", or only those "changed" since this process wrote them.
+state_reads: Counter = Counter()
 
 
 def microseconds_sum(alias: str) -> str:
@@ -385,6 +401,55 @@ def load_states(lo: int, hi: int) -> np.ndarray:
     with connection.cursor() as cursor:
         rows = copy_out(cursor, query, [(name, pg_type) for name, _, pg_type in STATE_ONLY])
     return rows[np.argsort(rows["id"], kind="stable")]
+
+
+def changed_states(written: Written, lo: int, hi: int) -> list[KindRows] | None:
+    """The rows this process last wrote, with the state rows anyone else wrote since
+    (a different ``xmin``) read again; None when one of those is a device it does
+    not know (read everything instead)."""
+    query = (
+        f"SELECT {', '.join(sql for _, sql, _ in STATE_ONLY)} FROM hems_device_state s "
+        f"WHERE s.owner_id >= {int(lo)} AND s.owner_id < {int(hi)} AND s.xmin <> '{int(written.xid)}'::xid"
+    )
+    with connection.cursor() as cursor:
+        rows = copy_out(cursor, query, [(name, pg_type) for name, _, pg_type in STATE_ONLY])
+    if not len(rows):
+        return written.kinds
+    rows = rows[np.argsort(rows["id"], kind="stable")]
+    ids = native(rows, "id", np.int64)
+    kinds, found = [], 0
+    for k in written.kinds:
+        at = np.searchsorted(ids, k.ids).clip(0, len(ids) - 1)
+        hit = ids[at] == k.ids
+        if hit.any():
+            fresh = live(k.kind, rows[at])
+            state = State(**{f: np.where(hit, getattr(fresh["state"], f), getattr(k.state, f)) for f in STATE_FIELDS})
+            hour = {name: np.where(hit, values, k.hour[name]) for name, values in fresh["hour"].items()}
+            k = replace(
+                k,
+                state=state,
+                capacity_wh=np.where(hit, fresh["capacity_wh"], k.capacity_wh),
+                simulated_at=np.where(hit, fresh["simulated_at"], k.simulated_at),
+                hour=hour,
+            )
+            found += int(hit.sum())
+        kinds.append(k)
+    return kinds if found == len(ids) else None
+
+
+STATE_FIELDS = tuple(State.__dataclass_fields__)
+
+
+def remember_written(lo: int, hi: int, xid: str | None, kinds: list[KindRows] | None) -> None:
+    """Keep what the tick just wrote to the shard (``stored.rows_as_written``) for the
+    next tick's load; ``xid`` None forgets it (the next tick reads every row)."""
+    cached = _cache.get((lo, hi))
+    if cached is not None:
+        if xid is None or kinds is None:
+            cached.written = None
+        else:
+            order = {rows.kind.key: i for i, rows in enumerate(cached.kinds)}  # the engine's order is its own
+            cached.written = Written(xid, sorted(kinds, key=lambda rows: order.get(rows.kind.key, len(order))))
 
 
 def with_states(rows: KindRows, states: np.ndarray, ids: np.ndarray) -> KindRows | None:
@@ -461,16 +526,26 @@ def _load_shard(registry: Registry, lo: int, hi: int) -> tuple[Homes, list[KindR
     if cached is not None and cached.registry is registry and cached.version != version:
         cached, how = refreshed(cached, version, lo, hi), "refreshed"
     if cached is not None and cached.registry is registry:
+        if how == "cached" and cached.written is not None:
+            # Nothing configured changed: only the state rows others wrote are read.
+            kinds = changed_states(cached.written, lo, hi)
+            if kinds is not None:
+                loads[how] += 1
+                state_reads["changed"] += 1
+                return cached.homes, kinds
+        cached.written = None
         states = load_states(lo, hi)
         ids = native(states, "id", np.int64)
         kinds = [with_states(rows, states, ids) for rows in cached.kinds]
         if all(rows is not None for rows in kinds):
             _cache[(lo, hi)] = cached
             loads[how] += 1
+            state_reads["all"] += 1
             return cached.homes, kinds
     homes, kinds = load_whole_shard(registry, lo, hi)
     _cache[(lo, hi)] = CachedShard(version, registry, homes, kinds)
     loads["full"] += 1
+    state_reads["all"] += 1
     return homes, kinds
 
 

@@ -20,7 +20,7 @@ from hems import metrics
 from hems.energy import cache
 from hems.plugins import registry
 from hems.push import publish_changes
-from hems.simulation import engine, loader, recording, shardlock, writer
+from hems.simulation import engine, loader, recording, shardlock, stored, writer
 
 logger = logging.getLogger("hems.simulation")
 
@@ -113,6 +113,10 @@ def run_shard(instant: datetime, shard: int, bounds: tuple[int, int] | None = No
         timings["simulate"] = time.perf_counter() - mark
         mark = time.perf_counter()
         written = writer.write_states(result)
+        if connection.vendor == "postgresql":
+            # Kept for the next tick, which then reads only the rows others wrote since.
+            xid = stored.writer_xid(result) if written == result.devices else None
+            loader.remember_written(lo, hi, xid, stored.rows_as_written(result) if xid else None)
         timings["write_db"] = time.perf_counter() - mark
         mark = time.perf_counter()
         recording.write_history(result)
