@@ -3,8 +3,10 @@
 Configuration changes rarely, state every minute. Each process keeps a shard's
 configuration between ticks, with a version (count, ids and update times of the
 shard's devices and homes, read from an index) checked every tick. While it holds,
-a tick reads only the narrow state rows: one binary COPY. When it moves, the shard
-is read whole again: one query for the homes and one per kind.
+a tick reads only the narrow state rows: one query. When it moves, the shard is read
+whole again: its devices with their state in one query, each kind's attributes in
+one more, and the homes. Rows arrive packed by the server into one value
+(``pgcopy.packed_rows``), decoded without a loop over rows.
 
 The process also keeps the state rows as its last tick wrote them (``stored``): while
 the configuration holds, the next tick reads only the state rows someone else wrote
@@ -24,7 +26,7 @@ from hems.plugins import Registry
 from hems.sdk.kinds import DeviceKind
 from hems.sdk.simulation import State
 from hems.sdk.types import DeviceType
-from hems.simulation.pgcopy import PG_EPOCH_S, copy_out, epoch_seconds
+from hems.simulation.pgcopy import PG_EPOCH_S, epoch_seconds, packed_rows
 
 HOUR_ENERGY = ("energy_wh", "charge_wh", "discharge_wh")
 # What a live device's reports leave for the tick (read only for shards with live devices).
@@ -35,7 +37,7 @@ REPORT_COLUMNS = [
     ("pending_discharge_wh", "s.pending_discharge_wh", "float8"),
 ]
 
-# (SQL expression, binary COPY type) of the common columns, none of them NULL.
+# (SQL expression, binary type) of the common columns, none of them NULL.
 # Timestamps travel in PostgreSQL's own binary form (see pgcopy): no conversion per row.
 STATE_COLUMNS = [
     ("id", "d.id::int8", "int8"),
@@ -231,8 +233,9 @@ def load_kind(
     changed_since_us: int | None = None,
     ids: tuple[int, int] | None = None,
 ) -> KindRows:
-    """The shard's devices of one kind with their state and attributes, by binary COPY:
-    one query (two with a free-text attribute), decoded without a loop over rows.
+    """The shard's devices of one kind with their state and attributes, packed by the
+    server (``pgcopy.packed_rows``): one query (two with a free-text attribute),
+    decoded without a loop over rows.
     With ``changed_since_us``, only the devices updated since then; with ``ids``, the
     smallest and largest id of the shard's devices, only the kind's rows between them
     are scanned (else the planner hashes the whole kind table for every shard)."""
@@ -248,34 +251,43 @@ def load_kind(
     if changed_since_us is not None:
         frm += f" AND d.updated_at >= to_timestamp({int(changed_since_us)} / 1000000.0)"
     config = config_columns(kind, frm, lo, hi)
-    expressions = [sql for _, sql, _ in STATE_COLUMNS]
-    for column in config:
-        if column.labels is None:
-            expressions.append(column.sql)
-        else:
-            labels = ", ".join(quote(label) for label in column.labels[1:])
-            expressions.append(f"COALESCE(array_position(ARRAY[{labels}]::text[], {column.sql}::text), 0)")
+    expressions = [sql for _, sql, _ in STATE_COLUMNS] + attribute_expressions(config)
     query = f"SELECT {', '.join(expressions)} {frm % (int(lo), int(hi))} ORDER BY d.id"
     layout = [(name, pg_type) for name, _, pg_type in STATE_COLUMNS] + [(f"c_{c.name}", c.pg_type) for c in config]
     with connection.cursor() as cursor:
-        rows = copy_out(cursor, query, layout)
-
-    arrays = {}
-    for column in config:
-        if column.labels is None:
-            arrays[column.name] = native(rows, f"c_{column.name}", bool if column.pg_type == "bool" else float)
-        else:
-            arrays[column.name] = np.array(column.labels, dtype=str)[native(rows, f"c_{column.name}", np.int64)]
+        rows = packed_rows(cursor, query, layout)
     return KindRows(
         kind=kind,
         ids=native(rows, "id", np.int64),
         owner=native(rows, "owner", np.int64),
         online=native(rows, "online", bool),
         **live(kind, rows),
-        config=arrays,
+        config=decode_attributes(config, rows),
         updated_us=native(rows, "updated_us"),
         live_source=native(rows, "live_source", bool),
     )
+
+
+def attribute_expressions(config: list[ConfigColumn]) -> list[str]:
+    """The SELECT expressions of the attributes: text as its code in the labels."""
+    expressions = []
+    for column in config:
+        if column.labels is None:
+            expressions.append(column.sql)
+        else:
+            labels = ", ".join(quote(label) for label in column.labels[1:])
+            expressions.append(f"COALESCE(array_position(ARRAY[{labels}]::text[], {column.sql}::text), 0)")
+    return expressions
+
+
+def decode_attributes(config: list[ConfigColumn], rows: np.ndarray) -> dict[str, np.ndarray]:
+    arrays = {}
+    for column in config:
+        if column.labels is None:
+            arrays[column.name] = native(rows, f"c_{column.name}", bool if column.pg_type == "bool" else float)
+        else:
+            arrays[column.name] = np.array(column.labels, dtype=str)[native(rows, f"c_{column.name}", np.int64)]
+    return arrays
 
 
 def live(kind: DeviceKind, rows: np.ndarray) -> dict:
@@ -310,10 +322,72 @@ def id_bounds(lo: int, hi: int) -> tuple[int, int]:
 
 
 def load_whole_shard(registry: Registry, lo: int, hi: int) -> tuple[Homes, list[KindRows]]:
-    ids = id_bounds(lo, hi)
-    kinds = [load_kind(kind, lo, hi, ids=ids) for kind in registry.kinds.values() if kind.simulate is not None]
+    """The shard read whole: its devices with their state in one query, then each
+    kind's attributes from the kind's table alone, between the shard's smallest and
+    largest device id (joining every kind's table to the devices and states costs a
+    scan of the shard's devices per kind: three times as long)."""
+    devices = load_devices(lo, hi)
+    ids = native(devices, "id", np.int64)
+    kinds = [
+        kind_rows(kind, devices, ids, load_attributes(kind, ids))
+        for kind in registry.kinds.values()
+        if kind.simulate is not None
+    ]
     owners = np.concatenate([rows.owner for rows in kinds]) if kinds else np.zeros(0, dtype=np.int64)
     return load_homes(lo, hi, owners), kinds
+
+
+def load_devices(lo: int, hi: int) -> np.ndarray:
+    """The shard's devices, every kind, with their state rows, in id order."""
+    # The state's owner range lets the planner join two range scans rather than look
+    # up each device's state by its key.
+    query = (
+        f"SELECT {', '.join(sql for _, sql, _ in STATE_COLUMNS)} FROM hems_device d "
+        "JOIN hems_device_state s ON s.device_id = d.id "
+        f"AND s.owner_id >= {int(lo)} AND s.owner_id < {int(hi)} "
+        f"WHERE d.owner_id >= {int(lo)} AND d.owner_id < {int(hi)}"
+    )
+    with connection.cursor() as cursor:
+        rows = packed_rows(cursor, query, [(name, pg_type) for name, _, pg_type in STATE_COLUMNS])
+    return rows[np.argsort(rows["id"], kind="stable")]
+
+
+def load_attributes(kind: DeviceKind, ids: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The kind's attributes of its devices with ids between the smallest and largest of
+    ``ids`` (sorted), in id order: a superset of the shard's, cut by :func:`kind_rows`."""
+    table = connection.ops.quote_name(kind.model._meta.db_table)
+    pointer = connection.ops.quote_name(kind.model._meta.pk.column)
+    frm = f"FROM {table} k WHERE k.{pointer} >= %s AND k.{pointer} <= %s"
+    first, last = (int(ids[0]), int(ids[-1])) if len(ids) else (0, -1)  # none: every attribute, empty
+    config = config_columns(kind, frm, first, last)
+    expressions = [f"k.{pointer}::int8", *attribute_expressions(config)]
+    query = f"SELECT {', '.join(expressions)} {frm % (first, last)}"
+    layout = [("id", "int8"), *[(f"c_{c.name}", c.pg_type) for c in config]]
+    with connection.cursor() as cursor:
+        rows = packed_rows(cursor, query, layout)
+    rows = rows[np.argsort(rows["id"], kind="stable")]
+    return native(rows, "id", np.int64), decode_attributes(config, rows)
+
+
+def kind_rows(
+    kind: DeviceKind, devices: np.ndarray, ids: np.ndarray, attributes: tuple[np.ndarray, dict[str, np.ndarray]]
+) -> KindRows:
+    """One kind's KindRows: its attribute rows that are the shard's devices, joined in
+    numpy to those devices' common columns and state."""
+    kind_ids, arrays = attributes
+    at = np.searchsorted(ids, kind_ids).clip(0, max(len(ids) - 1, 0))
+    member = (ids[at] == kind_ids) if len(ids) else np.zeros(0, dtype=bool)
+    rows = devices[at[member]]
+    return KindRows(
+        kind=kind,
+        ids=native(rows, "id", np.int64),
+        owner=native(rows, "owner", np.int64),
+        online=native(rows, "online", bool),
+        **live(kind, rows),
+        config={name: values[member] for name, values in arrays.items()},
+        updated_us=native(rows, "updated_us"),
+        live_source=native(rows, "live_source", bool),
+    )
 
 
 @dataclass
@@ -399,7 +473,7 @@ def load_states(lo: int, hi: int) -> np.ndarray:
         f"WHERE s.owner_id >= {int(lo)} AND s.owner_id < {int(hi)}"
     )
     with connection.cursor() as cursor:
-        rows = copy_out(cursor, query, [(name, pg_type) for name, _, pg_type in STATE_ONLY])
+        rows = packed_rows(cursor, query, [(name, pg_type) for name, _, pg_type in STATE_ONLY])
     return rows[np.argsort(rows["id"], kind="stable")]
 
 
@@ -412,7 +486,7 @@ def changed_states(written: Written, lo: int, hi: int) -> list[KindRows] | None:
         f"WHERE s.owner_id >= {int(lo)} AND s.owner_id < {int(hi)} AND s.xmin <> '{int(written.xid)}'::xid"
     )
     with connection.cursor() as cursor:
-        rows = copy_out(cursor, query, [(name, pg_type) for name, _, pg_type in STATE_ONLY])
+        rows = packed_rows(cursor, query, [(name, pg_type) for name, _, pg_type in STATE_ONLY])
     if not len(rows):
         return written.kinds
     rows = rows[np.argsort(rows["id"], kind="stable")]
@@ -484,7 +558,7 @@ def refreshed(cached: CachedShard, version: tuple[int, ...], lo: int, hi: int) -
 
 
 def with_reports(kinds: list[KindRows], lo: int, hi: int) -> list[KindRows]:
-    """Add what live devices' reports left in their state rows: one more COPY, only for
+    """Add what live devices' reports left in their state rows: one more query, only for
     a shard that has live devices (an all-simulated shard reads nothing more)."""
     if not any(k.live_source.any() for k in kinds):
         return kinds
@@ -494,7 +568,7 @@ def with_reports(kinds: list[KindRows], lo: int, hi: int) -> list[KindRows]:
         f"AND s.owner_id >= {int(lo)} AND s.owner_id < {int(hi)} ORDER BY 1"
     )
     with connection.cursor() as cursor:
-        rows = copy_out(cursor, query, [("id", "int8"), *[(name, pg_type) for name, _, pg_type in REPORT_COLUMNS]])
+        rows = packed_rows(cursor, query, [("id", "int8"), *[(name, pg_type) for name, _, pg_type in REPORT_COLUMNS]])
     ids = native(rows, "id", np.int64)
     decoded = {name: native(rows, name) for name, _, _ in REPORT_COLUMNS}
     result = []

@@ -1,12 +1,15 @@
-"""PostgreSQL's binary COPY format, written straight from numpy arrays.
+"""Rows between numpy arrays and PostgreSQL in PostgreSQL's binary forms.
 
 Every row has the same fixed-width layout, so one structured array holds the whole
-payload and ``tobytes()`` produces it without a Python loop over rows.
+payload: ``tobytes()`` produces a binary COPY without a Python loop over rows, and
+``np.frombuffer`` reads rows back, either a binary COPY's (:func:`copy_out`) or the
+server's own packing of them into one value (:func:`packed_rows`, the faster read).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import psycopg
 
 HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 TRAILER = (-1).to_bytes(2, "big", signed=True)
@@ -79,3 +82,31 @@ def copy_out(cursor, query: str, columns: list[tuple[str, str]]) -> np.ndarray:
     if not data:
         return decode(HEADER + TRAILER, columns)
     return decode(data, columns)
+
+
+# Each type's binary send function: what a binary COPY writes for a value, without
+# the field's length word.
+SEND = {"int8": "int8send", "float8": "float8send", "bool": "boolsend", "int4": "int4send",
+        "timestamptz": "timestamptz_send"}  # fmt: skip
+
+
+def packed_rows(cursor, query: str, columns: list[tuple[str, str]]) -> np.ndarray:
+    """The rows of ``query`` (fixed-width columns, none NULL) as :func:`copy_out` gives
+    them, in no particular order, packed by the server into one ``bytea``: a binary
+    COPY arrives as one message per row, which costs the client about 2 µs a row
+    (a quarter of a second per 125,000 rows) before any decoding."""
+    names = [f"c{i}" for i in range(len(columns))]
+    packed = " || ".join(f"{SEND[pg_type]}(q.{name})" for name, (_, pg_type) in zip(names, columns, strict=True))
+    dtype = np.dtype([(name, WIDTH[pg_type][0]) for name, pg_type in columns])
+    # Django's cursors bind on the client, which cannot ask for a binary result: the
+    # bytea would arrive hex-encoded, twice the size.
+    with cursor.db.wrap_database_errors, psycopg.Cursor(cursor.cursor.connection) as raw:
+        raw.execute(
+            f"SELECT count(*), COALESCE(string_agg({packed}, ''::bytea), ''::bytea) "
+            f"FROM ({query}) AS q({', '.join(names)})",
+            binary=True,
+        )
+        count, data = raw.fetchone()
+    if len(data) != count * dtype.itemsize:  # a NULL drops its row from the aggregate
+        raise ValueError("unexpected packed rows (a NULL or variable-width column?)")
+    return np.frombuffer(data, dtype=dtype)
