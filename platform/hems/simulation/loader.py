@@ -15,8 +15,9 @@ since (their ``xmin`` is not the tick's transaction), usually none.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from django.conf import settings
@@ -252,10 +253,11 @@ def load_kind(
         frm += f" AND d.updated_at >= to_timestamp({int(changed_since_us)} / 1000000.0)"
     config = config_columns(kind, frm, lo, hi)
     expressions = [sql for _, sql, _ in STATE_COLUMNS] + attribute_expressions(config)
-    query = f"SELECT {', '.join(expressions)} {frm % (int(lo), int(hi))} ORDER BY d.id"
+    query = f"SELECT {', '.join(expressions)} {frm % (int(lo), int(hi))}"
     layout = [(name, pg_type) for name, _, pg_type in STATE_COLUMNS] + [(f"c_{c.name}", c.pg_type) for c in config]
     with connection.cursor() as cursor:
         rows = packed_rows(cursor, query, layout)
+    rows = rows[np.argsort(rows["id"], kind="stable")]  # packed in no particular order
     return KindRows(
         kind=kind,
         ids=native(rows, "id", np.int64),
@@ -392,11 +394,18 @@ def kind_rows(
 
 @dataclass
 class Written:
-    """The shard's rows as this process's last tick stored them (``stored``), and the
-    id of the transaction that wrote them."""
+    """The shard's rows as this process's last tick stored them (``stored``), the id
+    of the transaction that wrote them and when (this process's monotonic clock)."""
 
     xid: str
     kinds: list[KindRows]
+    at: float = field(default_factory=time.monotonic)
+
+
+# A transaction id is 32 bits and wraps around: one kept longer than this could, in
+# principle, match a row written much later by another transaction with the same id.
+# No PostgreSQL runs through 2^32 transactions in an hour.
+WRITTEN_MAX_AGE_S = 3600.0
 
 
 @dataclass
@@ -580,10 +589,11 @@ def with_reports(kinds: list[KindRows], lo: int, hi: int) -> list[KindRows]:
     query = (
         f"SELECT s.device_id::int8, {', '.join(sql for _, sql, _ in REPORT_COLUMNS)} FROM hems_device_state s "
         f"JOIN hems_device d ON d.id = s.device_id WHERE d.source = 'live' "
-        f"AND s.owner_id >= {int(lo)} AND s.owner_id < {int(hi)} ORDER BY 1"
+        f"AND s.owner_id >= {int(lo)} AND s.owner_id < {int(hi)}"
     )
     with connection.cursor() as cursor:
         rows = packed_rows(cursor, query, [("id", "int8"), *[(name, pg_type) for name, _, pg_type in REPORT_COLUMNS]])
+    rows = rows[np.argsort(rows["id"], kind="stable")]  # packed in no particular order
     ids = native(rows, "id", np.int64)
     decoded = {name: native(rows, name) for name, _, _ in REPORT_COLUMNS}
     result = []
@@ -624,9 +634,10 @@ def _load_shard(registry: Registry, lo: int, hi: int) -> tuple[Homes, list[KindR
     if cached is not None:
         cached.counters = counters
     if cached is not None and cached.registry is registry:
-        if how == "cached" and cached.written is not None:
+        written = cached.written
+        if how == "cached" and written is not None and time.monotonic() - written.at < WRITTEN_MAX_AGE_S:
             # Nothing configured changed: only the state rows others wrote are read.
-            kinds = changed_states(cached.written, lo, hi)
+            kinds = changed_states(written, lo, hi)
             if kinds is not None:
                 loads[how] += 1
                 state_reads["changed"] += 1

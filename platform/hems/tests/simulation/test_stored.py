@@ -152,3 +152,14 @@ def test_levels_and_instants_are_kept_as_postgresql_stores_them():
     np.testing.assert_array_equal(stored_level(levels, capacity), np.asarray(rows["level"], dtype=float))
     np.testing.assert_array_equal(as_stored(instants), epoch_seconds(rows["at"]))
     assert as_stored(instants)[0] != instants[0]  # the sub-microsecond part is gone
+
+
+def test_rows_kept_longer_than_a_transaction_id_can_be_trusted_are_read_again(homes):
+    run_tick(START)
+    run_tick(START + timedelta(minutes=1))
+    lo, hi = shard_bounds(0)
+    loader._cache[(lo, hi)].written.at -= loader.WRITTEN_MAX_AGE_S
+    before = dict(loader.state_reads)
+    run_tick(START + timedelta(minutes=2))
+    assert loader.state_reads["all"] == before.get("all", 0) + 1
+    assert loader.state_reads["changed"] == before.get("changed", 0)
