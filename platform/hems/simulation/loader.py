@@ -464,14 +464,20 @@ def shard_version(lo: int, hi: int) -> tuple[int, ...]:
         return tuple(int(value) for value in cursor.fetchone())
 
 
+# Owners per counter of ``hems_owner_version`` (fixed by migration simulation.0006).
+OWNERS_PER_BLOCK = 16
+
+
 def owner_version(lo: int, hi: int) -> tuple[int, int]:
-    """(count, sum) of the shard's owner counters (migration ``simulation.0006``), which
-    every committed change to one of its devices or homes moves, and nothing moves
-    back: while it holds, so does :func:`shard_version`."""
+    """(count, sum) of the counters of the owner blocks that the shard's owners fall in
+    (migration ``simulation.0006``): every committed change to one of its devices or
+    homes moves them, and nothing moves them back, so while they hold, so does
+    :func:`shard_version`. (A block on the shard's edge moves with the next shard's
+    changes too: that only costs an exact read.)"""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*), COALESCE(sum(version), 0) FROM hems_owner_version WHERE owner_id >= %s AND owner_id < %s",
-            [lo, hi],
+            "SELECT count(*), COALESCE(sum(version), 0) FROM hems_owner_version WHERE block >= %s AND block <= %s",
+            [lo // OWNERS_PER_BLOCK, (hi - 1) // OWNERS_PER_BLOCK],
         )
         return tuple(int(value) for value in cursor.fetchone())
 

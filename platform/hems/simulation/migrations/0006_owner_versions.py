@@ -1,8 +1,11 @@
-"""A counter per owner that every change to the owner's devices or home moves, kept by
-PostgreSQL itself (statement-level triggers with transition tables: one statement per
-changing statement, none per row). The tick reads a shard's counters, a 2,500-row
-index range, before its exact version, an aggregate over the shard's 125,000 device
-rows, and computes that only when the counters moved (``loader.owner_version``).
+"""A counter per block of 16 owners (owner id // 16) that every change to one of their
+devices or homes moves, kept by PostgreSQL itself (statement-level triggers with
+transition tables: one statement per changing statement, none per row). The tick reads
+a shard's counters, about 160 rows of an index, before its exact version, an aggregate
+over the shard's 125,000 device rows, and computes that only when the counters moved
+(``loader.owner_version``). Blocks, not owners: a counter must never move back, so its
+row outlives the owners it counts, and a row per block names no one (erasing a user
+leaves no row of theirs).
 
 Only PostgreSQL: the embedded SQLite mode's loader keeps no configuration between
 ticks. Reversing drops the triggers, the function and the table.
@@ -21,22 +24,22 @@ BEGIN
         UPDATE hems_owner_version SET version = version + 1;
         RETURN NULL;
     END IF;
-    -- Owners in order, so that two statements bumping the same owners lock them in
-    -- the same order.
+    -- Blocks in order, so that two statements bumping the same blocks lock them in the
+    -- same order.
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO hems_owner_version (owner_id, version)
-        SELECT owner_id, count(*) FROM new_rows GROUP BY owner_id ORDER BY owner_id
-        ON CONFLICT (owner_id) DO UPDATE SET version = hems_owner_version.version + EXCLUDED.version;
+        INSERT INTO hems_owner_version (block, version)
+        SELECT owner_id / 16, count(*) FROM new_rows GROUP BY 1 ORDER BY 1
+        ON CONFLICT (block) DO UPDATE SET version = hems_owner_version.version + EXCLUDED.version;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO hems_owner_version (owner_id, version)
-        SELECT owner_id, count(*) FROM old_rows GROUP BY owner_id ORDER BY owner_id
-        ON CONFLICT (owner_id) DO UPDATE SET version = hems_owner_version.version + EXCLUDED.version;
+        INSERT INTO hems_owner_version (block, version)
+        SELECT owner_id / 16, count(*) FROM old_rows GROUP BY 1 ORDER BY 1
+        ON CONFLICT (block) DO UPDATE SET version = hems_owner_version.version + EXCLUDED.version;
     ELSE
-        INSERT INTO hems_owner_version (owner_id, version)
-        SELECT owner_id, count(*) FROM (
+        INSERT INTO hems_owner_version (block, version)
+        SELECT owner_id / 16, count(*) FROM (
             SELECT owner_id FROM new_rows UNION ALL SELECT owner_id FROM old_rows
-        ) changed GROUP BY owner_id ORDER BY owner_id
-        ON CONFLICT (owner_id) DO UPDATE SET version = hems_owner_version.version + EXCLUDED.version;
+        ) changed GROUP BY 1 ORDER BY 1
+        ON CONFLICT (block) DO UPDATE SET version = hems_owner_version.version + EXCLUDED.version;
     END IF;
     RETURN NULL;
 END
@@ -54,13 +57,13 @@ def forward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(
-        "CREATE TABLE hems_owner_version (owner_id bigint PRIMARY KEY, version bigint NOT NULL) "
+        "CREATE TABLE hems_owner_version (block bigint PRIMARY KEY, version bigint NOT NULL) "
         "WITH (fillfactor = 70)"  # bumped in place: room for HOT updates
     )
     # Every owner there is now has a counter, so that a TRUNCATE moves its shard's.
     schema_editor.execute(
-        "INSERT INTO hems_owner_version (owner_id, version) "
-        "SELECT owner_id, 1 FROM (SELECT owner_id FROM hems_device UNION SELECT owner_id FROM hems_home) owners"
+        "INSERT INTO hems_owner_version (block, version) SELECT DISTINCT owner_id / 16, 1 "
+        "FROM (SELECT owner_id FROM hems_device UNION SELECT owner_id FROM hems_home) owners"
     )
     schema_editor.execute(FUNCTION)
     # A trigger with transition tables takes one event only.
