@@ -105,6 +105,7 @@ def packed_rows(cursor, query: str, columns: list[tuple[str, str]]) -> np.ndarra
             f"SELECT count(*), COALESCE(string_agg({packed}, ''::bytea), ''::bytea) "
             f"FROM ({query}) AS q({', '.join(names)})",
             binary=True,
+            prepare=False,  # each shard's text differs; and a pooler in transaction mode
         )
         count, data = raw.fetchone()
     if len(data) != count * dtype.itemsize:  # a NULL drops its row from the aggregate
