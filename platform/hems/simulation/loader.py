@@ -258,13 +258,18 @@ def load_kind(
     with connection.cursor() as cursor:
         rows = packed_rows(cursor, query, layout)
     rows = rows[np.argsort(rows["id"], kind="stable")]  # packed in no particular order
+    return device_rows(kind, rows, decode_attributes(config, rows))
+
+
+def device_rows(kind: DeviceKind, rows: np.ndarray, config: dict[str, np.ndarray]) -> KindRows:
+    """One kind's KindRows from rows of ``STATE_COLUMNS`` and its decoded attributes."""
     return KindRows(
         kind=kind,
         ids=native(rows, "id", np.int64),
         owner=native(rows, "owner", np.int64),
         online=native(rows, "online", bool),
         **live(kind, rows),
-        config=decode_attributes(config, rows),
+        config=config,
         updated_us=native(rows, "updated_us"),
         live_source=native(rows, "live_source", bool),
     )
@@ -379,17 +384,7 @@ def kind_rows(
     kind_ids, arrays = attributes
     at = np.searchsorted(ids, kind_ids).clip(0, max(len(ids) - 1, 0))
     member = (ids[at] == kind_ids) if len(ids) else np.zeros(0, dtype=bool)
-    rows = devices[at[member]]
-    return KindRows(
-        kind=kind,
-        ids=native(rows, "id", np.int64),
-        owner=native(rows, "owner", np.int64),
-        online=native(rows, "online", bool),
-        **live(kind, rows),
-        config={name: values[member] for name, values in arrays.items()},
-        updated_us=native(rows, "updated_us"),
-        live_source=native(rows, "live_source", bool),
-    )
+    return device_rows(kind, devices[at[member]], {name: values[member] for name, values in arrays.items()})
 
 
 @dataclass
