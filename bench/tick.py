@@ -5,12 +5,12 @@
     .venv/bin/python bench/tick.py --homes 200 2000 --requests 100
 
 For each size it recreates the database (``--database``, default ``hems_bench``, on
-the server of DATABASE_URL), seeds the homes (timed), runs a warm-up tick (every
-device's first simulation), then measures:
+the server of DATABASE_URL), seeds the homes (timed), runs warm-up ticks (every
+device's first simulation, an hour filed: see START), then measures:
   - in a fresh process, as a restarted Celery worker process is (Django set up, the
     tasks imported, ``worker_process_init`` run): its first tick, then regular ticks
-    (the median is "tick, 1 process", with its breakdown), the tick at the hour (every
-    device's finished hour filed) and the process's peak RSS;
+    (the median is "tick, 1 process", with its breakdown), the tick that files the
+    hour (see START) and the process's peak RSS;
   - one tick with the shards spread over --workers processes (as a Celery worker
     with that concurrency runs them): the wall time;
   - the raw floor: reading every state row (binary COPY into numpy) and writing
@@ -42,10 +42,17 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(40))
 os.environ.setdefault("HEMS_HTTPS", "false")  # in-process requests: no TLS proxy to redirect to
 
-# A Monday noon in Europe. Ticks one minute apart: two warm-ups, the tick over two
-# processes, the fresh process's first and regular ones, and the tick at the hour, so
-# that it integrates one minute like the regular ones.
-START = datetime(2026, 6, 22, 10, 53, tzinfo=UTC)
+# A Monday noon in Europe. Warm-ups at 10:00 and 10:01, which files the hour 09:00, so
+# that the day rows of today exist, as they do for 23 hours of every 24; then, after a
+# gap, ticks one minute apart: two warm-ups, the tick over two processes, the fresh
+# process's first and regular ones (the last at 11:00), and the tick that files the
+# hour, integrating one minute like the regular ones. A tick counts in the hour its
+# span starts in, so the 11:00 tick (10:59 to 11:00) still adds to the hour 10:00 and
+# the 11:01 one files it: every device's finished hour into the hourly history and
+# added to its day's row, every home's into the rolled-up rows (homes in whole-hour
+# zones; a half-hour zone's hours end at half past).
+START = datetime(2026, 6, 22, 10, 54, tzinfo=UTC)
+HOUR_BEFORE = START.replace(minute=0)
 REGULAR_TICKS = 3  # in the fresh process, after its first one: the median is reported
 
 
@@ -94,7 +101,7 @@ def init_worker():
 
 def fresh_worker(database_url: str, first: datetime, regular: int) -> dict:
     """A new process, as a restarted worker process is: its first tick, ``regular``
-    more a minute apart, then the one at the hour; its peak RSS."""
+    more a minute apart, then the one that files the hour; its peak RSS."""
     import resource
     import statistics
     from collections import Counter
@@ -123,7 +130,7 @@ def fresh_worker(database_url: str, first: datetime, regular: int) -> dict:
     first_s, first_phases = timed(first)
     ticks = [timed(first + timedelta(minutes=1 + i)) for i in range(regular)]
     hour = first + timedelta(minutes=1 + regular)
-    assert hour.minute == 0, hour
+    assert hour.minute == 1, hour  # the first tick whose span starts in the new hour
     hour_s, hour_phases = timed(hour)
     median = statistics.median(t for t, _ in ticks)
     phases = min(ticks, key=lambda t: abs(t[0] - median))[1]
@@ -215,7 +222,9 @@ def run_size(homes: int, devices_per_home: int, workers: int, requests: int, dat
     part("migrate")
     report = seed(homes, devices_per_home, prefix="bench")
     part("seed")
-    run_tick(START)  # warm-up: first simulation of every device, partitions
+    run_tick(HOUR_BEFORE)  # warm-up: first simulation of every device, partitions
+    run_tick(HOUR_BEFORE + timedelta(minutes=1))  # files the hour 09:00: today's day rows
+    run_tick(START)  # after the gap (its span simulated in steps)
     run_tick(START + timedelta(minutes=1))  # a regular one: the rows' first rewrite is not the fresh process's
     part("warm-up ticks")
 
@@ -247,6 +256,7 @@ def run_size(homes: int, devices_per_home: int, workers: int, requests: int, dat
         "homes": homes, "devices": report.devices, "shards": shards, "seed_s": parts["seed"],
         "tick_s": worker["tick_s"], "ticks_s": worker["ticks_s"], "first_s": worker["first_s"],
         "setup_s": worker["setup_s"], "parallel_s": parallel, "hour_tick_s": worker["hour_s"], "workers": workers,
+        "hour_phases": worker["hour_phases"],
         "phases": worker["phases"], "first_phases": worker["first_phases"], "rss_mb": worker["rss_mb"],
         "floor_read_s": floor_read, "floor_write_s": floor_write, "floor_rows": floor_rows,
         "stats_ms": (stats_p50, stats_p99), "devices_ms": (devices_p50, devices_p99), "parts": parts,
@@ -268,7 +278,7 @@ def main() -> None:
         "| homes | devices | shards | seed (s) | tick, 1 process (s) | devices/s "
         f"| tick, {options.workers} processes (s) "
         "| load | simulate | write DB | history | write Redis | floor read+write (s) | tick / floor "
-        "| first tick, fresh process (s) | first / tick | tick at the hour (s) | hour / tick | peak RSS (MB) "
+        "| first tick, fresh process (s) | first / tick | tick filing the hour (s) | hour / tick | peak RSS (MB) "
         "| energyStats p50/p99 (ms) | allDevices p50/p99 (ms) |"
     )
     rows, notes = [], []
@@ -296,7 +306,9 @@ def main() -> None:
         notes.append(
             f"{homes:,} homes: regular ticks {', '.join(f'{t:.2f}' for t in result['ticks_s'])} s; "
             f"fresh process setup {result['setup_s']:.2f} s, first tick load {fp['load']:.2f} "
-            f"simulate {fp['simulate']:.2f} write DB {fp['write_db']:.2f}; "
+            f"simulate {fp['simulate']:.2f} write DB {fp['write_db']:.2f}; tick filing the hour: "
+            + ", ".join(f"{name} {result['hour_phases'].get(name, 0):.2f}" for name in ("write_db", "history"))
+            + "; "
             + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result["parts"].items())
         )
         print(f"{homes} homes done:\n{row}\n{notes[-1]}", flush=True)

@@ -13,6 +13,7 @@ between ticks), so a tick replays exactly and a batch equals its devices one by 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -27,13 +28,17 @@ class Profile:
     durations_min: np.ndarray
     powers_w: np.ndarray
 
-    @property
+    @cached_property
     def starts_min(self) -> np.ndarray:
         return np.cumsum(self.durations_min, axis=1) - self.durations_min
 
-    @property
+    @cached_property
     def length_min(self) -> np.ndarray:
         return self.durations_min.sum(axis=1)
+
+    def take(self, rows: np.ndarray) -> Profile:
+        """The profiles of these rows (indices) only."""
+        return Profile(self.durations_min[rows], self.powers_w[rows])
 
     def energy_until(self, position_min: np.ndarray) -> np.ndarray:
         """Wh drawn from the program's start up to ``position_min`` minutes into it
@@ -109,9 +114,12 @@ def mean_power(batch: Batch, profile: Profile, habit: Habit) -> np.ndarray:
     energy = np.zeros(len(batch))
     for offset in (-1, 0):
         start = start_hours(batch, habit, offset)
-        ran = ~np.isnan(start)
-        start = np.where(ran, start, now + 48.0)  # a program that never starts draws nothing
-        after = profile.energy_until((now - start) * 60.0)
-        before = profile.energy_until((now - span - start) * 60.0)
-        energy += np.where(ran, after - before, 0.0)
+        after_min = (now - start) * 60.0  # NaN where it does not run
+        before_min = (now - span - start) * 60.0
+        # Most machines are idle at any minute: the profile is evaluated only where the
+        # program overlaps the span (elsewhere both ends read the same, a difference of 0).
+        rows = np.flatnonzero((after_min > 0.0) & (before_min < profile.length_min))
+        if rows.size:
+            part = profile.take(rows)
+            energy[rows] += part.energy_until(after_min[rows]) - part.energy_until(before_min[rows])
     return np.maximum(energy, 0.0) / span

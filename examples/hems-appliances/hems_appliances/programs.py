@@ -26,13 +26,18 @@ def heating_minutes(heat_kj: np.ndarray, heater_w: np.ndarray) -> np.ndarray:
     return np.maximum(heat_kj, 0.0) / HEATING_EFFICIENCY / (heater_w / 1000.0) / 60.0
 
 
-def table(programs: dict[str, dict[str, float]], names: np.ndarray, column: str) -> np.ndarray:
-    """One program parameter per device, looked up from its program's name (an unknown
-    name, which the database's constraint rules out, reads as the first program)."""
+def table(programs: dict[str, dict[str, float]], names: np.ndarray) -> dict[str, np.ndarray]:
+    """Every program parameter per device, looked up from its program's name (an
+    unknown name, which the database's constraint rules out, reads as the first
+    program). The names are matched once for all the parameters."""
     unique, inverse = np.unique(names.astype(str), return_inverse=True)
     first = next(iter(programs.values()))
-    values = np.array([programs.get(name, first)[column] for name in unique], dtype=float)
-    return values[inverse.reshape(-1)] if len(names) else np.zeros(0)
+    rows = [programs.get(name, first) for name in unique]
+    inverse = inverse.reshape(-1)
+    return {
+        column: np.array([row[column] for row in rows], dtype=float)[inverse] if len(names) else np.zeros(0)
+        for column in first
+    }
 
 
 # -- dishwasher ---------------------------------------------------------------
@@ -53,7 +58,8 @@ DISHWASHER_PHASES = ("pre-rinse", "heat wash", "wash", "rinse", "heat final rins
 
 def dishwasher_phases(program: np.ndarray, heater_w: np.ndarray, inlet_c: np.ndarray):
     """Durations (min) and powers (W) of each device's program phases."""
-    wash_c, rinse_c = table(DISHWASHER_PROGRAMS, program, "wash_c"), table(DISHWASHER_PROGRAMS, program, "rinse_c")
+    p = table(DISHWASHER_PROGRAMS, program)
+    wash_c, rinse_c = p["wash_c"], p["rinse_c"]
     water = DISHWASHER_WATER_L * WATER_KJ_PER_L_K
     heat_wash = (water + DISHWASHER_LOAD_KJ_K) * (wash_c - inlet_c)
     # The final rinse heats fresh water; the load is still lukewarm from the wash.
@@ -63,12 +69,12 @@ def dishwasher_phases(program: np.ndarray, heater_w: np.ndarray, inlet_c: np.nda
         [
             np.full(n, 4.0),
             heating_minutes(heat_wash, heater_w),
-            table(DISHWASHER_PROGRAMS, program, "wash_min"),
+            p["wash_min"],
             np.full(n, 8.0),
             heating_minutes(heat_rinse, heater_w),
             np.full(n, 10.0),
             np.full(n, 2.0),
-            table(DISHWASHER_PROGRAMS, program, "dry_min"),
+            p["dry_min"],
         ],
         axis=1,
     )
@@ -136,16 +142,17 @@ def spin_power_w(rpm: np.ndarray) -> np.ndarray:
 
 def washer_phases(program: np.ndarray, heater_w: np.ndarray, spin_rpm: np.ndarray, inlet_c: np.ndarray):
     """Durations (min) and powers (W) of each device's program phases."""
-    wash_c = table(WASHER_PROGRAMS, program, "wash_c")
-    water_kj_k = table(WASHER_PROGRAMS, program, "water_l") * WATER_KJ_PER_L_K
-    rinses = table(WASHER_PROGRAMS, program, "rinses")
-    rpm = np.minimum(spin_rpm, table(WASHER_PROGRAMS, program, "max_rpm"))
+    p = table(WASHER_PROGRAMS, program)
+    wash_c = p["wash_c"]
+    water_kj_k = p["water_l"] * WATER_KJ_PER_L_K
+    rinses = p["rinses"]
+    rpm = np.minimum(spin_rpm, p["max_rpm"])
     n = len(program)
     durations = np.stack(
         [
             np.full(n, 4.0),
             heating_minutes((water_kj_k + WASHER_LOAD_KJ_K) * (wash_c - inlet_c), heater_w),
-            table(WASHER_PROGRAMS, program, "wash_min"),
+            p["wash_min"],
             np.full(n, 2.0),
             np.full(n, 4.0),
             np.full(n, 9.0),
@@ -159,7 +166,7 @@ def washer_phases(program: np.ndarray, heater_w: np.ndarray, spin_rpm: np.ndarra
         [
             np.full(n, 60.0),
             heater_w + 30.0,
-            table(WASHER_PROGRAMS, program, "tumble_w"),
+            p["tumble_w"],
             np.full(n, 40.0),
             spin_power_w(np.minimum(rpm, 800.0)),
             np.full(n, 110.0),

@@ -19,6 +19,7 @@ from hems.sdk.types import DeviceType, StorageMode
 from hems.simulation import environment
 from hems.simulation.loader import Homes as HomeRows
 from hems.simulation.loader import KindRows
+from hems.simulation.rollup import local_starts
 from hems.simulation.span import simulate_span
 
 logger = logging.getLogger("hems.simulation")
@@ -34,7 +35,7 @@ class KindResult:
     elapsed_h: np.ndarray
     energy: dict[str, np.ndarray]  # Wh through each device over this tick: energy_wh, charge_wh, discharge_wh
     hour: dict[str, np.ndarray]  # the running hour after this tick (start, energies)
-    finished: dict[str, np.ndarray]  # hours that ended: device_id, start, energies and level_wh at the end
+    finished: dict[str, np.ndarray]  # hours that ended: device_id, start, energies, level_wh at the end, day_start
 
 
 @dataclass
@@ -236,7 +237,7 @@ def simulate_shard(
         if any_live:
             counted = reported_energy(rows, due & rows.online, now, stale_s, storage, new.available)
             energy = {name: np.where(live, counted[name], value) for name, value in energy.items()}
-        hour, finished = device_hours(rows, due, energy, elapsed, now, offsets[home])
+        hour, finished = device_hours(rows, due, energy, elapsed, now, offsets[home], homes.time_zone, home)
         results.append(
             KindResult(rows=rows, due=due, state=new, elapsed_h=elapsed, energy=energy, hour=hour, finished=finished)
         )
@@ -271,9 +272,10 @@ def simulated_energy(due, active, state, elapsed_h, storage) -> dict[str, np.nda
     }
 
 
-def device_hours(rows, due, energy, elapsed_h, now, offset_s):
+def device_hours(rows, due, energy, elapsed_h, now, offset_s, time_zones, home):
     """Add this tick's energy to each device's running (home-local) hour; when a
-    device's tick falls in a new hour, the finished hour leaves as a history row."""
+    device's tick falls in a new hour, the finished hour leaves as a history row, with
+    the start of its local day (``time_zones[home]`` is each device's home's zone)."""
     hours = np.where(due, elapsed_h, 0.0)
     period_start = now - hours * 3600.0
     bucket = np.floor((period_start + offset_s) / 3600.0) * 3600.0 - offset_s
@@ -288,10 +290,24 @@ def device_hours(rows, due, energy, elapsed_h, now, offset_s):
     leaving = rolls & ((totals > 0) | ~np.isnan(level))
     finished = {"device_id": rows.ids[leaving], "start": running[leaving], "level_wh": level[leaving]}
     finished.update({name: rows.hour[name][leaving] for name in energy})
+    finished["day_start"] = local_days(finished["start"], home[leaving], time_zones)
     hour = {"start": np.where(restart, bucket, running)}
     for name, value in energy.items():
         hour[name] = np.where(restart, value, rows.hour[name] + value)
     return hour, finished
+
+
+def local_days(starts: np.ndarray, home: np.ndarray, time_zones: np.ndarray) -> np.ndarray:
+    """The local midnight (seconds since the epoch) of each instant in its home's zone
+    (``time_zones[home]``), converted once per distinct (home, instant). Filing an hour
+    into its day then needs no join to find each device's zone (at 2,000,000 devices
+    that join was half of the hour's filing)."""
+    if not len(starts):
+        return np.zeros(0)
+    _, first, inverse = np.unique(
+        np.stack([home.astype(float), starts]), axis=1, return_index=True, return_inverse=True
+    )
+    return local_starts(starts[first], time_zones[home[first]])[1][np.ravel(inverse)]
 
 
 def concat(parts: list[DeviceArrays]) -> DeviceArrays:

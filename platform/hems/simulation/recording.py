@@ -109,13 +109,14 @@ def write_device_hours(result: ShardResult) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS hems_tick_hours (device_id bigint, hour_start float8, "
-            "energy_wh float8, charge_wh float8, discharge_wh float8, level_wh float8) ON COMMIT DELETE ROWS"
+            "energy_wh float8, charge_wh float8, discharge_wh float8, level_wh float8, day_start float8) "
+            "ON COMMIT DELETE ROWS"
         )
         copy_in(
             cursor,
             "hems_tick_hours",
             [("device_id", "int8", finished["device_id"]), ("hour_start", "float8", finished["start"])]
-            + [(name, "float8", finished[name]) for name in (*history.DEVICE_ENERGY, "level_wh")],
+            + [(name, "float8", finished[name]) for name in (*history.DEVICE_ENERGY, "level_wh", "day_start")],
         )
         energies = ", ".join(history.DEVICE_ENERGY)
         cursor.execute(

@@ -166,25 +166,19 @@ ADD_TO_DEVICE_DAY = (
     + ", ".join(f"{name} = {history.DEVICE_DAY_TABLE}.{name} + EXCLUDED.{name}" for name in history.DEVICE_ENERGY)
     + f", level_wh = COALESCE(EXCLUDED.level_wh, {history.DEVICE_DAY_TABLE}.level_wh)"
 )
-DEVICE_ZONE = (
-    "FROM hems_tick_hours t JOIN hems_device d ON d.id = t.device_id LEFT JOIN hems_home h ON h.owner_id = d.owner_id"
-)
 
 
 def device_days(cursor) -> None:
-    """PostgreSQL: the finished hours in ``hems_tick_hours`` into their local days (the
-    local midnight of each hour in its home's zone)."""
-    default = settings.HEMS_DEFAULT_TIME_ZONE
-    zone = "COALESCE(h.time_zone, %s)"
-    day = f"(date_trunc('day', to_timestamp(t.hour_start) AT TIME ZONE {zone}) AT TIME ZONE {zone})"
-    cursor.execute("SELECT min(hour_start), max(hour_start) FROM hems_tick_hours")
+    """PostgreSQL: the finished hours in ``hems_tick_hours`` into their local days
+    (``day_start``: the local midnight of each hour in its home's zone, from the engine)."""
+    cursor.execute("SELECT min(day_start), max(day_start) FROM hems_tick_hours")
     first, last = cursor.fetchone()
-    history.ensure_partitions_between(first - 86400, last + 86400, history.DEVICE_DAY_TABLE)
+    history.ensure_partitions_between(first, last, history.DEVICE_DAY_TABLE)
     energies = ", ".join(f"t.{name}" for name in history.DEVICE_ENERGY)
     cursor.execute(
         f"INSERT INTO {history.DEVICE_DAY_TABLE} (device_id, day_start, {', '.join(history.DEVICE_ENERGY)}, level_wh) "
-        f"SELECT t.device_id, {day}, {energies}, NULLIF(t.level_wh, 'NaN') {DEVICE_ZONE} " + ADD_TO_DEVICE_DAY,
-        [default, default],
+        f"SELECT t.device_id, to_timestamp(t.day_start), {energies}, NULLIF(t.level_wh, 'NaN') "
+        "FROM hems_tick_hours t " + ADD_TO_DEVICE_DAY
     )
 
 
