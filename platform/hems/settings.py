@@ -35,7 +35,16 @@ def env_list(name: str, default: str = "") -> list[str]:
 # instead of Celery beat and a broker. It is meant for one home (the demo's); anyone
 # with only Python can watch it tick. Deployments give both URLs.
 EMBEDDED = not os.environ.get("DATABASE_URL") and not os.environ.get("REDIS_URL")
-EMBEDDED_DATA_DIR = Path(os.environ.get("HEMS_DATA_DIR", str(BASE_DIR / "var")))
+# A checkout (manage.py at its top) keeps its data and collected static files in it;
+# an installed package (a wheel, the Docker image) never writes inside site-packages:
+# its defaults are in the user's data directory (XDG).
+IN_CHECKOUT = (BASE_DIR / "manage.py").is_file()
+DEFAULT_DATA_DIR = (
+    BASE_DIR / "var"
+    if IN_CHECKOUT
+    else Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "hems"
+)
+EMBEDDED_DATA_DIR = Path(os.environ.get("HEMS_DATA_DIR", str(DEFAULT_DATA_DIR)))
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -314,7 +323,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = os.environ.get("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
+STATIC_ROOT = os.environ.get("STATIC_ROOT", str((BASE_DIR if IN_CHECKOUT else DEFAULT_DATA_DIR) / "staticfiles"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGGING = {

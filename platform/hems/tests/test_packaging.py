@@ -138,7 +138,8 @@ for app_dir in (site / "hems").rglob("static"):
         if path.is_file():
             statics.append(str(Path(finders.find(path.relative_to(app_dir).as_posix())).resolve().relative_to(site)))
 print(json.dumps({"hems": str(Path(hems.__file__).resolve().relative_to(site)), "templates": templates,
-                  "static": statics, "drivers": sorted(settings.HEMS_DRIVER_APPS)}))
+                  "static": statics, "drivers": sorted(settings.HEMS_DRIVER_APPS),
+                  "data_dir": str(settings.EMBEDDED_DATA_DIR), "static_root": str(settings.STATIC_ROOT)}))
 """
 
 
@@ -151,6 +152,9 @@ def test_django_runs_from_the_wheel_alone(wheels, tmp_path):
         with zipfile.ZipFile(wheel) as archive:
             archive.extractall(site)
     env = {**os.environ, "PYTHONPATH": str(site), "DJANGO_SETTINGS_MODULE": "hems.settings", "SITE": str(site)}
+    for name in ("HEMS_DATA_DIR", "STATIC_ROOT", "XDG_DATA_HOME"):
+        env.pop(name, None)
+    env["HOME"] = str(tmp_path / "home")
     script = "import os\nSITE = os.environ['SITE']\n" + textwrap.dedent(RUN_FROM_WHEEL)
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
@@ -158,6 +162,10 @@ def test_django_runs_from_the_wheel_alone(wheels, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["hems"] == "hems/__init__.py"
+    # Nothing written inside site-packages: the data and the collected static files go
+    # to the user's data directory.
+    assert found["data_dir"] == str(tmp_path / "home" / ".local" / "share" / "hems")
+    assert found["static_root"] == str(tmp_path / "home" / ".local" / "share" / "hems" / "staticfiles")
     assert "hems/dashboard/templates/dashboard/index.html" in found["templates"]
     assert "hems/graphiql/templates/hems/graphiql.html" in found["templates"]
     static = set(found["static"])
