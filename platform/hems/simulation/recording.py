@@ -107,24 +107,26 @@ def write_device_hours(result: ShardResult) -> int:
         rollup.device_days_portable(rows)
         return len(rows)
     with connection.cursor() as cursor:
+        # A temporary table outlives the process in a pooled server session: a new
+        # layout takes a new name, so it never meets an older one's table.
         cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS hems_tick_hours (device_id bigint, hour_start float8, "
+            "CREATE TEMP TABLE IF NOT EXISTS hems_tick_device_hours (device_id bigint, hour_start float8, "
             "energy_wh float8, charge_wh float8, discharge_wh float8, level_wh float8, day_start float8) "
             "ON COMMIT DELETE ROWS"
         )
         copy_in(
             cursor,
-            "hems_tick_hours",
+            "hems_tick_device_hours",
             [("device_id", "int8", finished["device_id"]), ("hour_start", "float8", finished["start"])]
             + [(name, "float8", finished[name]) for name in (*history.DEVICE_ENERGY, "level_wh", "day_start")],
         )
         energies = ", ".join(history.DEVICE_ENERGY)
         cursor.execute(
             f"INSERT INTO {history.DEVICE_TABLE} ({names}) "
-            f"SELECT device_id, to_timestamp(hour_start), {energies}, NULLIF(level_wh, 'NaN') FROM hems_tick_hours "
-            + ADD_TO_HOUR
+            f"SELECT device_id, to_timestamp(hour_start), {energies}, NULLIF(level_wh, 'NaN') "
+            "FROM hems_tick_device_hours " + ADD_TO_HOUR
         )
         written = cursor.rowcount
         rollup.device_days(cursor)
-        cursor.execute("TRUNCATE hems_tick_hours")
+        cursor.execute("TRUNCATE hems_tick_device_hours")
     return written

@@ -169,16 +169,16 @@ ADD_TO_DEVICE_DAY = (
 
 
 def device_days(cursor) -> None:
-    """PostgreSQL: the finished hours in ``hems_tick_hours`` into their local days
+    """PostgreSQL: the finished hours in ``hems_tick_device_hours`` into their local days
     (``day_start``: the local midnight of each hour in its home's zone, from the engine)."""
-    cursor.execute("SELECT min(day_start), max(day_start) FROM hems_tick_hours")
+    cursor.execute("SELECT min(day_start), max(day_start) FROM hems_tick_device_hours")
     first, last = cursor.fetchone()
     history.ensure_partitions_between(first, last, history.DEVICE_DAY_TABLE)
     energies = ", ".join(f"t.{name}" for name in history.DEVICE_ENERGY)
     cursor.execute(
         f"INSERT INTO {history.DEVICE_DAY_TABLE} (device_id, day_start, {', '.join(history.DEVICE_ENERGY)}, level_wh) "
         f"SELECT t.device_id, to_timestamp(t.day_start), {energies}, NULLIF(t.level_wh, 'NaN') "
-        "FROM hems_tick_hours t " + ADD_TO_DEVICE_DAY
+        "FROM hems_tick_device_hours t " + ADD_TO_DEVICE_DAY
     )
 
 
