@@ -27,6 +27,10 @@ report. Mapped from Tasmota's documentation:
 - availability: Tasmota's last will, ``tele/<topic>/LWT``, retained, ``Online`` /
   ``Offline`` (https://tasmota.github.io/docs/MQTT/#lwt): the ingest reads it as hems's
   own availability topic (:attr:`TasmotaSensor.availability_topic`).
+- the relay's state: after every switch (a command, the button) the plug publishes
+  ``stat/<topic>/POWER``, ``ON`` / ``OFF`` (https://tasmota.github.io/docs/MQTT/#command-flow);
+  the SENSOR message does not carry it. Read on :attr:`TasmotaSensor.fields_topic`, it
+  confirms the ``POWER`` command hems sent.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ class TasmotaSensor(Codec):
     topic = "tele/SENSOR"
     command_topics = {"status": "cmnd/POWER"}
     availability_topic = "tele/LWT"
+    fields_topic = "stat/POWER"
 
     def __init__(self, examples: tuple[bytes, ...] = ()):
         self.examples = examples
@@ -89,10 +94,18 @@ class TasmotaSensor(Codec):
         return b"ON" if str(value) == Status.ONLINE else b"OFF"
 
     def decode_command(self, payload: bytes, kind) -> tuple[str, Any]:
-        word = payload.decode(errors="replace").strip().upper()
-        if word not in ("ON", "OFF"):
-            raise RefusedPayload("a POWER command is ON or OFF")
-        return "status", Status.ONLINE.value if word == "ON" else Status.OFFLINE.value
+        return "status", relay(payload, "a POWER command is ON or OFF")
+
+    def decode_fields(self, payload: bytes, kind) -> dict[str, Any]:
+        return {"status": relay(payload, "a POWER state is ON or OFF")}
+
+
+def relay(payload: bytes, refusal: str) -> str:
+    """Tasmota's ``ON`` / ``OFF`` (any case) as hems's status."""
+    word = payload.decode(errors="replace").strip().upper()
+    if word not in ("ON", "OFF"):
+        raise RefusedPayload(refusal)
+    return Status.ONLINE.value if word == "ON" else Status.OFFLINE.value
 
 
 def sensor_message(power: Any, time: str = "2018-02-15T17:37:10+01:00") -> bytes:

@@ -129,3 +129,33 @@ def test_the_plugs_last_will_makes_it_unavailable_and_online_brings_it_back(user
         assert ingest(device, b"Sleeping", topic=TASMOTA.availability_topic) == "undecodable"
     device.state.refresh_from_db()
     assert device.state.available is True
+
+
+SWITCH = """
+mutation S($id: ID!) { updateDevice(id: $id, input: {status: OFFLINE}) { device { id } } }
+"""
+PENDING = "query P($id: ID!) { device(id: $id) { pendingCommand { field value state } } }"
+
+
+@pytest.mark.django_db
+def test_the_plugs_power_state_confirms_the_switch_it_was_sent(api, user):
+    """After a switch the plug publishes ``stat/<topic>/POWER``, ``ON`` / ``OFF``
+    (https://tasmota.github.io/docs/MQTT/#command-flow): the relay's state, which its
+    SENSOR message lacks. It confirms the command; anything else changes nothing."""
+    washer = kind("washing_machine")
+    device = washer.model.objects.create(owner=user, name="Washer", source="live", **washer.example)
+    assert TASMOTA.fields_topic == "stat/POWER"
+    assert TASMOTA.decode_fields(b"off", washer) == {"status": "offline"}
+    api.data(SWITCH, {"id": device.pk}, user=user)  # the command is recorded (sent once committed)
+
+    def pending():
+        return api.data(PENDING, {"id": device.pk}, user=user)["device"]["pendingCommand"]
+
+    assert pending() == {"field": "status", "value": '"offline"', "state": "PENDING"}  # JSON
+    assert ingest(device, b"Sleeping", topic=TASMOTA.fields_topic) == "undecodable"
+    assert ingest(device, b"ON", topic=TASMOTA.fields_topic) == ""  # not what was asked
+    assert pending()["state"] == "PENDING"
+    assert ingest(device, b"OFF", topic=TASMOTA.fields_topic) == ""
+    assert pending() is None  # confirmed
+    device.state.refresh_from_db()
+    assert device.state.reported_at is None  # a state message is not a reading

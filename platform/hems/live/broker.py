@@ -46,11 +46,13 @@ def password_lines() -> list[str]:
 
 def vendor_topics() -> list[str]:
     """The topics (under a device's root) the installed kinds' vendor formats publish on:
-    their reports and their availability (Tasmota's ``tele/SENSOR``, ``tele/LWT``)."""
+    their reports, their availability and their fields' values (Tasmota's
+    ``tele/SENSOR``, ``tele/LWT``, ``stat/POWER``)."""
     from hems.plugins import registry
 
     codecs = [codec for kind in registry().kinds.values() for codec in kind.codecs]
-    found = {codec.topic for codec in codecs} | {codec.availability_topic for codec in codecs} - {None}
+    found = {codec.topic for codec in codecs}
+    found |= {topic for codec in codecs for topic in (codec.availability_topic, codec.fields_topic) if topic}
     return sorted(found - {topics.STATE, topics.AVAILABILITY, topics.COMMAND})
 
 

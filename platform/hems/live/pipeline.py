@@ -20,12 +20,12 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 
-from hems.live import steps
+from hems.live import commands, steps
 from hems.live.availability import apply_availability
 from hems.live.directory import Directory
 from hems.live.ingest import NO_DRIVER, NOT_LIVE, UNKNOWN, apply_reports
 from hems.metrics.ingest import ACCEPTED, DROPPED, ingest_message
-from hems.sdk.live import availability_topics
+from hems.sdk.live import availability_topics, fields_codecs
 
 logger = logging.getLogger("hems.live.ingest")
 
@@ -58,6 +58,10 @@ class Prepared:
     # (a report means online: the write makes its device available).
     available: dict[int, bool] = field(default_factory=dict)
     availability_messages: int = 0  # each counts as accepted once the batch is written
+    # Fields said without a reading (a codec's fields_topic): per device, merged in
+    # order; they confirm its pending commands in the batch's write.
+    confirmations: dict[int, dict] = field(default_factory=dict)
+    fields_messages: int = 0
 
     def __len__(self) -> int:
         return len(self.messages)
@@ -144,6 +148,11 @@ class Pipeline:
                     prepared.available[entry.device_id] = online
                     prepared.availability_messages += 1
                     continue
+                if fields_codecs(kind, channel):
+                    said = steps.decode_fields(message.payload, kind, channel)
+                    prepared.confirmations.setdefault(entry.device_id, {}).update(said)
+                    prepared.fields_messages += 1
+                    continue
                 reading = steps.validate(steps.decode(message.payload, kind, channel), kind)
                 self.limit.take(entry.device_id, reading.time)
             except steps.Refused as refused:
@@ -174,6 +183,8 @@ class Pipeline:
                 )  # fmt: skip
             if prepared.available:
                 apply_availability(list(prepared.available), list(prepared.available.values()))
+            if prepared.confirmations:
+                commands.confirm(prepared.confirmations)
         if outcome is not None:
             self.metrics.accept(outcome.accepted)
             refused = outcome.refused.tolist()
@@ -183,8 +194,8 @@ class Pipeline:
             ids = np.asarray(prepared.device_id)
             reasons = np.asarray(refused, dtype=object)
             self.directory.forget(ids[(reasons == UNKNOWN) | (reasons == NOT_LIVE)].tolist())
-        if prepared.availability_messages:
-            self.metrics.accept(prepared.availability_messages)
+        if prepared.availability_messages or prepared.fields_messages:
+            self.metrics.accept(prepared.availability_messages + prepared.fields_messages)
         self.metrics.batches += 1
 
     def process(self, messages: Sequence[Message]) -> Prepared:

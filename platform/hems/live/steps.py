@@ -17,7 +17,7 @@ import numpy as np
 
 from hems.live import topics
 from hems.sdk.bounds import CEILING, upper_bound
-from hems.sdk.live import RefusedPayload, codecs_for
+from hems.sdk.live import RefusedPayload, codecs_for, controllable, fields_codecs
 from hems.sdk.types import DeviceType
 
 # Reasons of the steps here (the write's are in hems.live.ingest).
@@ -70,6 +70,29 @@ def decode(payload: bytes, kind, channel: str):
             reasons.append(f"{codec.name}: {exc}")
         except Exception as exc:  # a driver's bug must not stop the ingest
             reasons.append(f"{codec.name} failed: {type(exc).__name__}")
+    raise Refused(UNDECODABLE, "; ".join(reasons))
+
+
+def decode_fields(payload: bytes, kind, channel: str) -> dict[str, Any]:
+    """The controllable fields a device says on a codec's ``fields_topic`` (Tasmota's
+    ``stat/POWER``), through the kind's codecs for this channel (first that accepts):
+    only the kind's controllable fields, with plain values, at least one."""
+    reasons = []
+    for codec in fields_codecs(kind, channel):
+        try:
+            fields = dict(codec.decode_fields(payload, kind))
+        except RefusedPayload as exc:
+            reasons.append(f"{codec.name}: {exc}")
+            continue
+        except Exception as exc:  # a driver's bug must not stop the ingest
+            reasons.append(f"{codec.name} failed: {type(exc).__name__}")
+            continue
+        allowed = controllable(kind)
+        plain = (str, int, float, bool)
+        if not fields or any(name not in allowed or not isinstance(v, plain) for name, v in fields.items()):
+            reasons.append(f"{codec.name}: not {kind.key}'s controllable fields: {sorted(map(str, fields))}")
+            continue
+        return fields
     raise Refused(UNDECODABLE, "; ".join(reasons))
 
 

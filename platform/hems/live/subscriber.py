@@ -32,14 +32,16 @@ SESSION_EXPIRY_SECONDS = 24 * 3600
 
 def report_topics() -> list[str]:
     """Every device's topics that carry reports, ``state`` and the installed kinds'
-    vendor formats' topics (``hems/v1/+/tele/SENSOR``), and availability,
-    ``availability`` and the vendors' (``hems/v1/+/tele/LWT``)."""
+    vendor formats' topics (``hems/v1/+/tele/SENSOR``), availability, ``availability``
+    and the vendors' (``hems/v1/+/tele/LWT``), and the vendors' fields' values
+    (``hems/v1/+/stat/POWER``)."""
     from hems.plugins import registry
     from hems.sdk.live import availability_topics, codecs_of
 
     kinds = registry().kinds.values()
     channels = {codec.topic for kind in kinds for codec in codecs_of(kind)}
     channels |= {channel for kind in kinds for channel in availability_topics(kind)}
+    channels |= {codec.fields_topic for kind in kinds for codec in kind.codecs if codec.fields_topic}
     return [f"{topics.prefix()}/+/{channel}" for channel in sorted(channels)]
 
 

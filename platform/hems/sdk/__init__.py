@@ -22,7 +22,7 @@ from hems.sdk.simulation import Batch, Homes, State, smooth_noise, uniform
 from hems.sdk.storage import integrate_flow
 from hems.sdk.types import DeviceType, Status, StorageMode
 
-API_VERSION = "1.6"
+API_VERSION = "1.7"
 
 _LAZY = {
     "Device": "hems.devices.models",

@@ -60,6 +60,11 @@ class Codec:
     :cvar availability_topic: where the format's devices say ``online`` / ``offline``
         (any case; their last will) besides hems's ``availability`` (Tasmota:
         ``"tele/LWT"``), or None. (1.6)
+    :cvar fields_topic: where the format's devices say, without a reading, the value
+        their controllable fields now have (Tasmota's ``"stat/POWER"``, ``ON`` / ``OFF``
+        after every switch), read by :meth:`decode_fields`; such a message confirms the
+        commands sent to the device as a report's ``fields`` do. None: the format has
+        none. (1.7)
     """
 
     name = "codec"
@@ -67,6 +72,7 @@ class Codec:
     examples: tuple[bytes, ...] = ()
     command_topics: Mapping[str, str] = {}
     availability_topic: str | None = None
+    fields_topic: str | None = None
 
     def decode(self, payload: bytes, kind: DeviceKind) -> Report:
         """The report in ``payload``, or raise :class:`RefusedPayload` saying why."""
@@ -80,6 +86,11 @@ class Codec:
         """``(name, value)`` of a command payload, as a device (or the emulator) reads it:
         the inverse of :meth:`encode_command`, which the contract kit checks. Raise
         :class:`RefusedPayload` for a payload that is not a command."""
+        raise NotImplementedError
+
+    def decode_fields(self, payload: bytes, kind: DeviceKind) -> Mapping[str, Any]:
+        """The controllable fields, by name, in a message on :attr:`fields_topic`
+        (``{"status": "offline"}``); raise :class:`RefusedPayload` for anything else."""
         raise NotImplementedError
 
 
@@ -170,6 +181,11 @@ def availability_topics(kind: DeviceKind) -> tuple[str, ...]:
     its codecs' own (under the device's root)."""
     own = (codec.availability_topic for codec in kind.codecs if codec.availability_topic)
     return tuple(dict.fromkeys(("availability", *own)))
+
+
+def fields_codecs(kind: DeviceKind, topic: str) -> tuple[Codec, ...]:
+    """The kind's formats whose devices say their fields' values on ``topic``."""
+    return tuple(codec for codec in kind.codecs if codec.fields_topic == topic)
 
 
 def command_payloads(kind: DeviceKind, name: str, value: Any) -> list[tuple[str, bytes]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from hems.live.directory import Directory
 from hems.live.ingest import FUTURE, REPLAY, UNKNOWN
 from hems.live.pipeline import Message, Metrics, Pipeline
 from hems.plugins import registry
+from hems.sdk import Codec
 from hems.tests.factories import make_device
 from hems.tests.live.test_ingest import kind_of
 
@@ -225,3 +227,29 @@ def test_the_counts_reach_prometheus(pipeline, user):
     pipeline.process([report(login, 0), Message(login.state_topic, b"{")])
     assert local(name, outcome="accepted", reason="none") == accepted + 1
     assert local(name, outcome="dropped", reason="undecodable") == undecodable + 1
+
+
+class SaysItsFields(Codec):
+    """A vendor format whose devices say a field's value alone on ``stat/FIELDS``: it
+    names whatever the payload names, so the step's own check is what refuses."""
+
+    name = "says"
+    topic = "tele/READING"
+    fields_topic = "stat/FIELDS"
+
+    def decode_fields(self, payload, kind):
+        if payload == b"crash":
+            raise ZeroDivisionError
+        return json.loads(payload)
+
+
+def test_a_fields_message_gives_only_the_kinds_controllable_fields_with_plain_values():
+    kind = registry().kind(kind_of("production"))
+    says = replace(kind, codecs=(SaysItsFields(),))
+    assert steps.decode_fields(b'{"status": "offline"}', says, "stat/FIELDS") == {"status": "offline"}
+    for payload in (b'{"capacity_wh": 1}', b'{"status": ["offline"]}', b"{}", b"crash"):
+        with pytest.raises(steps.Refused) as refused:
+            steps.decode_fields(payload, says, "stat/FIELDS")
+        assert refused.value.reason == steps.UNDECODABLE
+    with pytest.raises(steps.Refused):  # no format of the kind says its fields there
+        steps.decode_fields(b'{"status": "offline"}', says, "tele/READING")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 
-from hems.live import broker, commands, credentials, topics
+from hems.live import broker, commands, credentials, subscriber, topics
 from hems.plugins import registry
 from hems.sdk.types import Status
 from hems.tests.factories import make_device
@@ -88,3 +89,16 @@ def test_the_acl_lets_each_device_read_its_vendors_command_topics_and_hems_write
         assert f"pattern read hems/v1/%u/{channel}" in acl
         assert f"topic write hems/v1/+/{channel}" in acl
         assert f"pattern write hems/v1/%u/{channel}" not in acl  # a device cannot command itself or others
+
+
+def test_the_acl_lets_each_device_say_its_fields_on_its_vendors_topic_and_the_ingest_read_it():
+    channels = {codec.fields_topic for kind in registry().kinds.values() for codec in kind.codecs}
+    channels.discard(None)
+    if not channels:
+        pytest.skip("no codec names a fields topic")
+    acl = broker.acl_text().splitlines()
+    ingest = acl[acl.index(f"user {settings.HEMS_MQTT_INGEST_USERNAME}") :]
+    for channel in channels:
+        assert f"pattern write hems/v1/%u/{channel}" in acl
+        assert f"topic read hems/v1/+/{channel}" in ingest
+        assert f"hems/v1/+/{channel}" in subscriber.report_topics()
