@@ -1,7 +1,8 @@
 """The contract kit's live-telemetry checks (part of :class:`hems.testing.DriverContract`):
 every codec of every kind (hems's JSON and the driver's own) decodes its sample payloads
 within the kind's bounds, refuses malformed or out-of-bounds ones with a reason, and
-its commands round-trip (what hems encodes, a device decodes back)."""
+its commands round-trip (what hems encodes, a device decodes back); a codec's fields
+messages refuse junk with a reason."""
 
 from __future__ import annotations
 
@@ -103,6 +104,22 @@ class LiveContract:
                         continue  # the vendor's device cannot take this command
                     assert isinstance(payload, bytes) and payload
                     assert codec.decode_command(payload, kind) == (name, value), f"{codec.name}: {name}={value!r}"
+
+    def test_fields_messages_refuse_malformed_payloads_with_a_reason(self, kind_key):
+        """A codec with a ``fields_topic`` reads nothing out of junk: what the ingest would
+        otherwise take as the device's word on its fields (and confirm commands by)."""
+        from hems.live.steps import Refused, decode_fields
+
+        kind = registry().kind(kind_key)
+        rng = random.Random(f"fields {kind_key}")
+        noise = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 60))) for _ in range(30)]
+        for codec in kind.codecs:
+            if not codec.fields_topic:
+                continue
+            for payload in [*MALFORMED, *noise]:
+                with pytest.raises(Refused) as refused:
+                    decode_fields(payload, kind, codec.fields_topic)
+                assert refused.value.detail, f"{codec.name}: a refusal says why ({payload!r})"
 
     def test_a_jsons_controllable_fields_confirm_commands(self, kind_key):
         """A device reporting a field's value in hems's JSON is read back with it."""

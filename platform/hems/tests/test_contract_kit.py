@@ -1,5 +1,5 @@
 """The contract kit catches a driver whose power breaks its declared bound or whose
-signs are wrong (issue 11, item 15).
+signs are wrong (issue 11, item 15), or whose codec reads fields out of junk.
 
 Each test registers a deliberately broken temporary kind (an installed kind's model
 and fields, with broken physics or no declared bound), runs the kit's own simulation
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from hems.plugins import Driver, registry
-from hems.sdk import DeviceType, StorageMode
+from hems.sdk import Codec, DeviceType, RefusedPayload, StorageMode
 from hems.testing.contract import DriverContract
 
 BROKEN = "broken_kit_driver"
@@ -154,3 +154,36 @@ def test_storage_an_ulp_above_its_rate_fails_the_kit(temporary_kind):
     attributes = charging_at_3_kw(base)
     with pytest.raises(AssertionError, match=r"give \[3000\.0000000000005\] W, above the kind's declared bound"):
         run_kit_simulation(store, attributes)
+
+
+class SaysItsFields(Codec):
+    """A vendor format whose devices say their on/off alone on ``stat/ANY``; credulous
+    (any payload reads as on) or strict (``on`` / ``off`` only)."""
+
+    name = "says"
+    topic = "tele/ANY"
+    fields_topic = "stat/ANY"
+
+    def __init__(self, credulous: bool):
+        self.credulous = credulous
+
+    def decode(self, payload, kind):
+        raise RefusedPayload("this format carries no readings")
+
+    def decode_fields(self, payload, kind):
+        word = payload.decode(errors="replace").strip().lower()
+        if not self.credulous and word not in ("on", "off"):
+            raise RefusedPayload("on or off")
+        return {"status": "offline" if word == "off" else "online"}
+
+
+@pytest.mark.parametrize("credulous", [True, False])
+def test_a_codec_whose_fields_messages_take_junk_fails_the_kit(temporary_kind, credulous):
+    base = installed_kind(DeviceType.CONSUMPTION)
+    kind = temporary_kind(replace(base, key="says_kind", type_name="SaysKind", codecs=(SaysItsFields(credulous),)))
+    check = kit_for(kind, dict(base.example)).test_fields_messages_refuse_malformed_payloads_with_a_reason
+    if credulous:
+        with pytest.raises(pytest.fail.Exception, match="DID NOT RAISE"):
+            check(kind.key)
+    else:
+        check(kind.key)  # the control: the strict one passes
