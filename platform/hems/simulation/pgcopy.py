@@ -8,6 +8,9 @@ server's own packing of them into one value (:func:`packed_rows`, the faster rea
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
+
 import numpy as np
 import psycopg
 
@@ -20,6 +23,19 @@ WIDTH = {"int8": (">i8", 8), "float8": (">f8", 8), "bool": ("?", 1), "int4": (">
 # sent as -infinity (the smallest int8), which SQL turns back with NULLIF / COALESCE.
 PG_EPOCH_S = 946_684_800
 MINUS_INFINITY = np.iinfo(np.int64).min
+
+
+@contextmanager
+def logged(cursor, sql: str):
+    """Record SQL sent on the psycopg connection itself (a COPY, a binary read) in
+    Django's query log, as its own cursors do: ``connection.queries`` under DEBUG, and
+    what ``CaptureQueriesContext`` counts."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        if cursor.db.queries_logged:
+            cursor.db.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
 
 def timestamps(epoch_s: np.ndarray) -> np.ndarray:
@@ -55,10 +71,8 @@ def encode(columns: list[tuple[str, str, np.ndarray]]) -> bytes:
 def copy_in(cursor, table: str, columns: list[tuple[str, str, np.ndarray]]) -> None:
     """COPY the columns into ``table`` through the Django cursor's psycopg cursor."""
     names = ", ".join(name for name, _, _ in columns)
-    with (
-        cursor.db.wrap_database_errors,
-        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy,
-    ):
+    sql = f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)"
+    with logged(cursor, sql), cursor.db.wrap_database_errors, cursor.cursor.copy(sql) as copy:
         copy.write(encode(columns))
 
 
@@ -77,7 +91,8 @@ def decode(data: bytes, columns: list[tuple[str, str]]) -> np.ndarray:
 
 def copy_out(cursor, query: str, columns: list[tuple[str, str]]) -> np.ndarray:
     """Run ``COPY (query) TO STDOUT`` in binary and decode it (see :func:`decode`)."""
-    with cursor.db.wrap_database_errors, cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)") as copy:
+    sql = f"COPY ({query}) TO STDOUT (FORMAT BINARY)"
+    with logged(cursor, sql), cursor.db.wrap_database_errors, cursor.cursor.copy(sql) as copy:
         data = b"".join(bytes(chunk) for chunk in copy)
     if not data:
         return decode(HEADER + TRAILER, columns)
@@ -100,13 +115,13 @@ def packed_rows(cursor, query: str, columns: list[tuple[str, str]]) -> np.ndarra
     dtype = np.dtype([(name, WIDTH[pg_type][0]) for name, pg_type in columns])
     # Django's cursors bind on the client, which cannot ask for a binary result: the
     # bytea would arrive hex-encoded, twice the size.
-    with cursor.db.wrap_database_errors, psycopg.Cursor(cursor.cursor.connection) as raw:
-        raw.execute(
-            f"SELECT count(*), COALESCE(string_agg({packed}, ''::bytea), ''::bytea) "
-            f"FROM ({query}) AS q({', '.join(names)})",
-            binary=True,
-            prepare=False,  # each shard's text differs; and a pooler in transaction mode
-        )
+    sql = (
+        f"SELECT count(*), COALESCE(string_agg({packed}, ''::bytea), ''::bytea) FROM ({query}) AS q({', '.join(names)})"
+    )
+    with logged(cursor, sql), cursor.db.wrap_database_errors, psycopg.Cursor(cursor.cursor.connection) as raw:
+        # Never prepared: each shard's text differs, and a pooler in transaction mode
+        # keeps no named statements.
+        raw.execute(sql, binary=True, prepare=False)
         count, data = raw.fetchone()
     if len(data) != count * dtype.itemsize:  # a NULL drops its row from the aggregate
         raise ValueError("unexpected packed rows (a NULL or variable-width column?)")
