@@ -255,10 +255,17 @@ def load_kind(
     expressions = [sql for _, sql, _ in STATE_COLUMNS] + attribute_expressions(config)
     query = f"SELECT {', '.join(expressions)} {frm % (int(lo), int(hi))}"
     layout = [(name, pg_type) for name, _, pg_type in STATE_COLUMNS] + [(f"c_{c.name}", c.pg_type) for c in config]
+    rows = rows_by_id(query, layout)
+    return device_rows(kind, rows, decode_attributes(config, rows))
+
+
+def rows_by_id(query: str, layout: list[tuple[str, str]]) -> np.ndarray:
+    """The rows of ``query`` (its first column ``id``), packed by the server, in id
+    order: they arrive in no particular one, and sorting them here is cheaper than the
+    server's sort, which spills to disk (105 ms against 36 ms per 125,000 rows)."""
     with connection.cursor() as cursor:
         rows = packed_rows(cursor, query, layout)
-    rows = rows[np.argsort(rows["id"], kind="stable")]  # packed in no particular order
-    return device_rows(kind, rows, decode_attributes(config, rows))
+    return rows[np.argsort(rows["id"], kind="stable")]
 
 
 def device_rows(kind: DeviceKind, rows: np.ndarray, config: dict[str, np.ndarray]) -> KindRows:
@@ -354,9 +361,7 @@ def load_devices(lo: int, hi: int) -> np.ndarray:
         f"AND s.owner_id >= {int(lo)} AND s.owner_id < {int(hi)} "
         f"WHERE d.owner_id >= {int(lo)} AND d.owner_id < {int(hi)}"
     )
-    with connection.cursor() as cursor:
-        rows = packed_rows(cursor, query, [(name, pg_type) for name, _, pg_type in STATE_COLUMNS])
-    return rows[np.argsort(rows["id"], kind="stable")]
+    return rows_by_id(query, [(name, pg_type) for name, _, pg_type in STATE_COLUMNS])
 
 
 def load_attributes(kind: DeviceKind, ids: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -370,9 +375,7 @@ def load_attributes(kind: DeviceKind, ids: np.ndarray) -> tuple[np.ndarray, dict
     expressions = [f"k.{pointer}::int8", *attribute_expressions(config)]
     query = f"SELECT {', '.join(expressions)} {frm % (first, last)}"
     layout = [("id", "int8"), *[(f"c_{c.name}", c.pg_type) for c in config]]
-    with connection.cursor() as cursor:
-        rows = packed_rows(cursor, query, layout)
-    rows = rows[np.argsort(rows["id"], kind="stable")]
+    rows = rows_by_id(query, layout)
     return native(rows, "id", np.int64), decode_attributes(config, rows)
 
 
@@ -491,15 +494,11 @@ def local_version(kinds: list[KindRows]) -> tuple[int, ...]:
 
 def load_states(lo: int, hi: int) -> np.ndarray:
     """The shard's state rows, in device id order."""
-    # Sorted here rather than by ORDER BY: a shard's rows overflow work_mem, and the
-    # server's sort spills to disk (105 ms against 36 ms per 125,000 rows).
     query = (
         f"SELECT {', '.join(sql for _, sql, _ in STATE_ONLY)} FROM hems_device_state s "
         f"WHERE s.owner_id >= {int(lo)} AND s.owner_id < {int(hi)}"
     )
-    with connection.cursor() as cursor:
-        rows = packed_rows(cursor, query, [(name, pg_type) for name, _, pg_type in STATE_ONLY])
-    return rows[np.argsort(rows["id"], kind="stable")]
+    return rows_by_id(query, [(name, pg_type) for name, _, pg_type in STATE_ONLY])
 
 
 def changed_states(written: Written, lo: int, hi: int) -> list[KindRows] | None:
@@ -510,11 +509,9 @@ def changed_states(written: Written, lo: int, hi: int) -> list[KindRows] | None:
         f"SELECT {', '.join(sql for _, sql, _ in STATE_ONLY)} FROM hems_device_state s "
         f"WHERE s.owner_id >= {int(lo)} AND s.owner_id < {int(hi)} AND s.xmin <> '{int(written.xid)}'::xid"
     )
-    with connection.cursor() as cursor:
-        rows = packed_rows(cursor, query, [(name, pg_type) for name, _, pg_type in STATE_ONLY])
+    rows = rows_by_id(query, [(name, pg_type) for name, _, pg_type in STATE_ONLY])
     if not len(rows):
         return written.kinds
-    rows = rows[np.argsort(rows["id"], kind="stable")]
     ids = native(rows, "id", np.int64)
     kinds, found = [], 0
     for k in written.kinds:
@@ -592,9 +589,7 @@ def with_reports(kinds: list[KindRows], lo: int, hi: int) -> list[KindRows]:
         f"JOIN hems_device d ON d.id = s.device_id WHERE d.source = 'live' "
         f"AND s.owner_id >= {int(lo)} AND s.owner_id < {int(hi)}"
     )
-    with connection.cursor() as cursor:
-        rows = packed_rows(cursor, query, [("id", "int8"), *[(name, pg_type) for name, _, pg_type in REPORT_COLUMNS]])
-    rows = rows[np.argsort(rows["id"], kind="stable")]  # packed in no particular order
+    rows = rows_by_id(query, [("id", "int8"), *[(name, pg_type) for name, _, pg_type in REPORT_COLUMNS]])
     ids = native(rows, "id", np.int64)
     decoded = {name: native(rows, name) for name, _, _ in REPORT_COLUMNS}
     result = []
