@@ -48,9 +48,11 @@ os.environ.setdefault("HEMS_HTTPS", "false")  # in-process requests: no TLS prox
 # process's first and regular ones (the last at 11:00), and the tick that files the
 # hour, integrating one minute like the regular ones. A tick counts in the hour its
 # span starts in, so the 11:00 tick (10:59 to 11:00) still adds to the hour 10:00 and
-# the 11:01 one files it: every device's finished hour into the hourly history and
-# added to its day's row, every home's into the rolled-up rows (homes in whole-hour
-# zones; a half-hour zone's hours end at half past).
+# the 11:01 one ends it for every device and home: every home's hour into the rolled-up
+# rows (homes in whole-hour zones; a half-hour zone's hours end at half past), every
+# device's into its state row's waiting hour, or filed into the hourly history and its
+# day's row where 11:01 is the device's filing minute (HEMS_DEVICE_HOUR_FILING_MINUTES:
+# each tick, the regular ones too, files about a sixtieth of the devices' hours).
 START = datetime(2026, 6, 22, 10, 54, tzinfo=UTC)
 HOUR_BEFORE = START.replace(minute=0)
 REGULAR_TICKS = 3  # in the fresh process, after its first one: the median is reported

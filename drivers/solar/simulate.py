@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pvlib import clearsky, irradiance, temperature
 
 from hems.sdk import Batch, State
 
 # Power temperature coefficient of crystalline silicon (per degree C above 25).
 GAMMA = -0.004
-SAPM = temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_glass"]
 
 
 def simulate(batch: Batch) -> State:
+    # pvlib imports scipy (about a second): every process that loads the drivers (web,
+    # ingest, manage.py) would pay it; only the tick's needs it, and its engine has it.
+    from pvlib import clearsky, irradiance, temperature
+
     if not len(batch):
         return State.empty()
     homes, config = batch.homes, batch.config
@@ -34,7 +36,8 @@ def simulate(batch: Batch) -> State:
         dhi=np.asarray(split["dhi"]),
     )["poa_global"]
     poa = np.nan_to_num(np.asarray(poa, dtype=float)).clip(min=0)
-    cell_c = temperature.sapm_cell(poa, homes.temperature_c, 1.0, **SAPM)
+    sapm = temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_glass"]
+    cell_c = temperature.sapm_cell(poa, homes.temperature_c, 1.0, **sapm)
     thermal = 1 + GAMMA * (np.asarray(cell_c) - 25.0)
     power = config["rated_power_w"] * poa / 1000.0 * config["derate"] * thermal
     power = np.clip(np.nan_to_num(power), 0.0, config["rated_power_w"])

@@ -12,6 +12,7 @@ from ipaddress import ip_network
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from hems import discovery
 from hems.secret_key import jwt_secret_key, refuse_example_keys, secret_key
@@ -92,6 +93,12 @@ HEMS_TICK_MAX_ELAPSED_HOURS = float(os.environ.get("HEMS_TICK_MAX_ELAPSED_HOURS"
 HEMS_HISTORY_TICK_DAYS = int(os.environ.get("HEMS_HISTORY_TICK_DAYS", "7"))
 HEMS_HISTORY_RETENTION_DAYS = int(os.environ.get("HEMS_HISTORY_RETENTION_DAYS", "1830"))
 HEMS_DEVICE_HISTORY_RETENTION_DAYS = int(os.environ.get("HEMS_DEVICE_HISTORY_RETENTION_DAYS", "62"))
+# A device's ended hour is filed at its own minute, one of this many (its id modulo
+# it), so that the first tick of an hour does not file every device's hour at once;
+# meanwhile the state row holds it and readers count it. 1: every hour at once.
+HEMS_DEVICE_HOUR_FILING_MINUTES = int(os.environ.get("HEMS_DEVICE_HOUR_FILING_MINUTES", "60"))
+if not 1 <= HEMS_DEVICE_HOUR_FILING_MINUTES <= 60:
+    raise ImproperlyConfigured("HEMS_DEVICE_HOUR_FILING_MINUTES must be between 1 and 60")
 
 # Live devices (hems.live, docs/live-devices.md): a live device without a report for this
 # long is unavailable; reports dated further ahead than the skew are refused; a command

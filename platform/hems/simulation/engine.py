@@ -17,14 +17,19 @@ from hems.sdk.bounds import CEILING
 from hems.sdk.simulation import Batch, Homes, State
 from hems.sdk.types import DeviceType, StorageMode
 from hems.simulation import environment
+from hems.simulation.loader import CLOSED_HOUR, KindRows
 from hems.simulation.loader import Homes as HomeRows
-from hems.simulation.loader import KindRows
 from hems.simulation.rollup import local_starts
 from hems.simulation.span import simulate_span
 
 logger = logging.getLogger("hems.simulation")
 
 FIRST_TICK_H = 1 / 60
+
+# What the write does with a state row's ended hour (``KindRows.hour["closed_*"]``,
+# writer.APPLY): keep it; close the running hour into it (it just ended and waits for
+# the device's filing minute); clear it (filed by this tick).
+KEEP, CLOSE, CLEAR = 0, 1, 2
 
 
 @dataclass
@@ -34,8 +39,9 @@ class KindResult:
     state: State  # the new state of every device of the kind (unchanged where not due)
     elapsed_h: np.ndarray
     energy: dict[str, np.ndarray]  # Wh through each device over this tick: energy_wh, charge_wh, discharge_wh
-    hour: dict[str, np.ndarray]  # the running hour after this tick (start, energies)
-    finished: dict[str, np.ndarray]  # hours that ended: device_id, start, energies, level_wh at the end, day_start
+    hour: dict[str, np.ndarray]  # the running hour after this tick (start, energies) and the ended one waiting
+    finished: dict[str, np.ndarray]  # hours filed now: device_id, start, energies, level_wh at the end, day_start
+    filing: np.ndarray | None = None  # int: KEEP, CLOSE or CLEAR, per device
 
 
 @dataclass
@@ -162,11 +168,17 @@ def reported_energy(
 
 
 def simulate_shard(
-    instant: datetime, homes: HomeRows, kinds: list[KindRows], max_elapsed_h: float, stale_s: float = 300.0
+    instant: datetime,
+    homes: HomeRows,
+    kinds: list[KindRows],
+    max_elapsed_h: float,
+    stale_s: float = 300.0,
+    filing_minutes: int = 1,
 ) -> ShardResult:
     """One tick over a shard. Live devices (``rows.live_source``) are not simulated: their
     state is what they reported; they count while their last report is at most
-    ``stale_s`` old, and their energy comes from their reports."""
+    ``stale_s`` old, and their energy comes from their reports. A device's ended hour
+    is filed at its minute among ``filing_minutes`` (``filing_due``)."""
     now = instant.timestamp()
     env = environment_of(instant, homes)
     # Spans longer than a sub-step (after missed ticks) need the environment at earlier minutes.
@@ -237,10 +249,15 @@ def simulate_shard(
         if any_live:
             counted = reported_energy(rows, due & rows.online, now, stale_s, storage, new.available)
             energy = {name: np.where(live, counted[name], value) for name, value in energy.items()}
-        hour, finished = device_hours(rows, due, energy, elapsed, now, offsets[home], homes.time_zone, home)
-        results.append(
-            KindResult(rows=rows, due=due, state=new, elapsed_h=elapsed, energy=energy, hour=hour, finished=finished)
+        hour, finished, filing = device_hours(
+            rows, due, energy, elapsed, now, offsets[home], homes.time_zone, home, filing_minutes
         )
+        results.append(
+            KindResult(
+                rows=rows, due=due, state=new, elapsed_h=elapsed, energy=energy, hour=hour, finished=finished,
+                filing=filing,
+            )
+        )  # fmt: skip
         devices_so_far.append(stats_arrays(kind, new, home, active, capacity))
         spans_so_far.append(stats_arrays(kind, new, home, rows.online & (fresh | ~live), capacity))
 
@@ -272,10 +289,26 @@ def simulated_energy(due, active, state, elapsed_h, storage) -> dict[str, np.nda
     }
 
 
-def device_hours(rows, due, energy, elapsed_h, now, offset_s, time_zones, home):
-    """Add this tick's energy to each device's running (home-local) hour; when a
-    device's tick falls in a new hour, the finished hour leaves as a history row, with
-    the start of its local day (``time_zones[home]`` is each device's home's zone)."""
+def filing_due(ids: np.ndarray, simulated_at: np.ndarray, now: float, minutes: int) -> np.ndarray:
+    """Whether each device's filing minute (its id modulo ``minutes``, counted in
+    minutes since the epoch) came since its last tick (a device never ticked: due).
+    Missed or sparser ticks still meet every minute they passed."""
+    if minutes <= 1:
+        return np.ones(len(ids), dtype=bool)
+    minute = np.floor(now / 60.0)
+    passed = minute - np.floor(simulated_at / 60.0)  # NaN: never ticked
+    since_own = np.mod(minute - np.mod(ids, minutes), minutes)
+    return ~(passed <= since_own)
+
+
+def device_hours(rows, due, energy, elapsed_h, now, offset_s, time_zones, home, filing_minutes=1):
+    """Add this tick's energy to each device's running (home-local) hour. When a
+    device's tick falls in a new hour, the hour that ended is filed as a history row
+    (with the start of its local day; ``time_zones[home]`` is each device's home's
+    zone) at the device's filing minute (``filing_due``); until then its state row
+    keeps it (CLOSE), and the tick at that minute files it (CLEAR). So the devices'
+    hours are filed over ``filing_minutes`` ticks, not all by the first tick of the
+    hour. An hour still waiting when the next one ends is filed then."""
     hours = np.where(due, elapsed_h, 0.0)
     period_start = now - hours * 3600.0
     bucket = np.floor((period_start + offset_s) / 3600.0) * 3600.0 - offset_s
@@ -288,13 +321,30 @@ def device_hours(rows, due, energy, elapsed_h, now, offset_s, time_zones, home):
     # without energy, so its level is recorded every hour (idle, or away on its schedule).
     level = rows.state.level_wh
     leaving = rolls & ((totals > 0) | ~np.isnan(level))
-    finished = {"device_id": rows.ids[leaving], "start": running[leaving], "level_wh": level[leaving]}
-    finished.update({name: rows.hour[name][leaving] for name in energy})
-    finished["day_start"] = local_days(finished["start"], home[leaving], time_zones)
+    waiting = ~np.isnan(rows.hour["closed_start"])
+    at_minute = filing_due(rows.ids, rows.simulated_at, now, filing_minutes)
+    file_waiting = due & waiting & (at_minute | rolls)
+    file_now = leaving & at_minute & ~waiting  # at most one hour filed per device and tick
+    close = leaving & ~file_now
+    filing = np.where(close, CLOSE, np.where(file_waiting, CLEAR, KEEP))
+    ended = {"closed_start": running, "closed_level_wh": level}
+    ended.update({f"closed_{name}": rows.hour[name] for name in energy})
+    finished = {
+        "device_id": np.concatenate([rows.ids[file_waiting], rows.ids[file_now]]),
+        "start": np.concatenate([rows.hour["closed_start"][file_waiting], running[file_now]]),
+        "level_wh": np.concatenate([rows.hour["closed_level_wh"][file_waiting], level[file_now]]),
+    }
+    for name in energy:
+        finished[name] = np.concatenate([rows.hour[f"closed_{name}"][file_waiting], rows.hour[name][file_now]])
+    finished["day_start"] = local_days(
+        finished["start"], np.concatenate([home[file_waiting], home[file_now]]), time_zones
+    )
     hour = {"start": np.where(restart, bucket, running)}
     for name, value in energy.items():
         hour[name] = np.where(restart, value, rows.hour[name] + value)
-    return hour, finished
+    for name in CLOSED_HOUR:
+        hour[name] = np.where(close, ended[name], np.where(filing == CLEAR, np.nan, rows.hour[name]))
+    return hour, finished, filing
 
 
 def local_days(starts: np.ndarray, home: np.ndarray, time_zones: np.ndarray) -> np.ndarray:

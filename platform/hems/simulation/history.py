@@ -175,24 +175,28 @@ def partition_name(day: date, table: str = TABLE) -> str:
 
 
 def ensure_partitions(first: date, last: date, table: str = TABLE) -> None:
-    """Create the partitions covering the UTC days [first, last] that do not exist yet.
+    """Create the partitions covering the UTC days [first, last] that do not exist yet."""
+    ensure_partitions_of([(table, first, last)])
+
+
+def ensure_partitions_of(ranges: list[tuple[str, date, date]]) -> None:
+    """``ensure_partitions`` for several (table, first, last) at once: one query finds
+    what is missing in all of them.
 
     Asks the catalogue each time (one cheap query) rather than remembering: a
     rolled-back transaction takes its partitions with it.
     """
     if connection.vendor != "postgresql":
         return
-    span = PARTITIONING[table][1]
-    starts = []
-    current = period_floor(first, span)
-    while current <= last:
-        starts.append(current)
-        current = period_after(current, span)
+    wanted = {}  # partition name: (table, first day, span)
+    for table, first, last in ranges:
+        span = PARTITIONING[table][1]
+        current = period_floor(first, span)
+        while current <= last:
+            wanted[partition_name(current, table)] = (table, current, span)
+            current = period_after(current, span)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NULL",
-            [[partition_name(day, table) for day in starts]],
-        )
+        cursor.execute("SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NULL", [list(wanted)])
         missing = {row[0] for row in cursor.fetchall()}
         if missing:
             # Shards running at once may both find a partition missing: creating it is
@@ -202,20 +206,23 @@ def ensure_partitions(first: date, last: date, table: str = TABLE) -> None:
                 "SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NULL", [sorted(missing)]
             )
             missing = {row[0] for row in cursor.fetchall()}
-        for day in starts:
-            if partition_name(day, table) in missing:
+        for name, (table, day, span) in wanted.items():
+            if name in missing:
                 cursor.execute(
-                    f"CREATE TABLE IF NOT EXISTS {partition_name(day, table)} PARTITION OF {table} "
+                    f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {table} "
                     f"FOR VALUES FROM ('{day.isoformat()} 00:00:00+00') "
                     f"TO ('{period_after(day, span).isoformat()} 00:00:00+00')"
                 )
 
 
+def utc_day(epoch_s: float) -> date:
+    """The UTC date of an instant given in seconds since the epoch."""
+    return datetime.fromtimestamp(float(epoch_s), UTC).date()
+
+
 def ensure_partitions_between(first: float, last: float, table: str) -> None:
     """``ensure_partitions`` for instants given in seconds since the epoch."""
-    ensure_partitions(
-        datetime.fromtimestamp(float(first), UTC).date(), datetime.fromtimestamp(float(last), UTC).date(), table
-    )
+    ensure_partitions(utc_day(first), utc_day(last), table)
 
 
 def drop_expired_partitions(today: date, retention_days: int | None = None, table: str = TABLE) -> list[str]:
@@ -386,7 +393,11 @@ def device_buckets(
 
     HOUR reads the hourly rows (kept ``HEMS_DEVICE_HISTORY_RETENTION_DAYS``: older hours
     read as nothing). DAY, WEEK and MONTH read the device's local days before the day of
-    ``current_hour`` (its running hour, from its state row) and the hours after.
+    ``current_hour`` (its running hour, from its state row; an earlier one only reads
+    more hours) and the hours after. The state row's hours count too, read in the same
+    statement, so that a tick committing meanwhile is seen whole or not at all: the hour
+    that ended and waits for its filing minute, and the hour under way (which ends, so
+    far, at the level now).
     """
     from hems.energy.buckets import floor
 
@@ -394,15 +405,24 @@ def device_buckets(
     days_until = start
     if interval != "hour":
         days_until = max(start, day_floor(min(end, current_hour or end), zone))
+    closed = ", ".join(f"closed_{name}" for name in DEVICE_ENERGY)
+    running = ", ".join(f"hour_{name}" for name in DEVICE_ENERGY)
+    utc = {
+        "device": device_id, "start": start.astimezone(UTC), "days_until": days_until.astimezone(UTC),
+        "end": end.astimezone(UTC),
+    }  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT day_start, {columns} FROM {DEVICE_DAY_TABLE} "
-            "WHERE device_id = %s AND day_start >= %s AND day_start < %s "
+            "WHERE device_id = %(device)s AND day_start >= %(start)s AND day_start < %(days_until)s "
             f"UNION ALL SELECT hour_start, {columns} FROM {DEVICE_TABLE} "
-            "WHERE device_id = %s AND hour_start >= %s AND hour_start < %s ORDER BY 1",
-            [device_id, start.astimezone(UTC), days_until.astimezone(UTC), device_id, days_until.astimezone(UTC),
-             end.astimezone(UTC)],
-        )  # fmt: skip
+            "WHERE device_id = %(device)s AND hour_start >= %(days_until)s AND hour_start < %(end)s "
+            f"UNION ALL SELECT closed_hour_start, {closed}, closed_level_wh FROM hems_device_state "
+            "WHERE device_id = %(device)s AND closed_hour_start >= %(start)s AND closed_hour_start < %(end)s "
+            f"UNION ALL SELECT hour_start, {running}, level_wh FROM hems_device_state "
+            "WHERE device_id = %(device)s AND hour_start >= %(start)s AND hour_start < %(end)s ORDER BY 1",
+            utc,
+        )
         rows = cursor.fetchall()
     result: dict[datetime, dict] = {}
     for moment, *values, level in rows:

@@ -30,6 +30,8 @@ from hems.sdk.types import DeviceType
 from hems.simulation.pgcopy import PG_EPOCH_S, epoch_seconds, packed_rows
 
 HOUR_ENERGY = ("energy_wh", "charge_wh", "discharge_wh")
+# The ended hour a state row holds until the device's filing minute (all NaN: none).
+CLOSED_HOUR = ("closed_start", *(f"closed_{name}" for name in HOUR_ENERGY), "closed_level_wh")
 # What a live device's reports leave for the tick (read only for shards with live devices).
 REPORT_COLUMNS = [
     ("reported_at", "COALESCE(s.reported_at, '-infinity')", "timestamptz"),
@@ -57,6 +59,8 @@ STATE_COLUMNS = [
     ("hour_energy_wh", "s.hour_energy_wh", "float8"),
     ("hour_charge_wh", "s.hour_charge_wh", "float8"),
     ("hour_discharge_wh", "s.hour_discharge_wh", "float8"),
+    ("closed_start", "COALESCE(s.closed_hour_start, '-infinity')", "timestamptz"),
+    *[(name, f"COALESCE(s.{name}, 'NaN')", "float8") for name in CLOSED_HOUR[1:]],
     ("updated_us", "d.updated_at", "timestamptz"),
 ]
 TIMESTAMPS = {name for name, _, pg_type in STATE_COLUMNS + REPORT_COLUMNS if pg_type == "timestamptz"}
@@ -90,7 +94,9 @@ class KindRows:
     capacity_wh: np.ndarray
     simulated_at: np.ndarray  # seconds since the epoch, NaN if never
     config: dict[str, np.ndarray]
-    hour: dict[str, np.ndarray] | None = None  # the running hour: start (epoch) and energies
+    # The running hour: start (epoch) and energies; and the ended hour waiting to be
+    # filed (CLOSED_HOUR: its start, energies and end level; NaN where none waits).
+    hour: dict[str, np.ndarray] | None = None
     updated_us: np.ndarray | None = None  # each device's updated_at, in microseconds
     live_source: np.ndarray | None = None  # bool: the device reports its own state (not simulated)
     reports: dict[str, np.ndarray] | None = None  # live devices: reported_at (epoch) and pending energies
@@ -99,6 +105,8 @@ class KindRows:
         n = len(self.ids)
         if self.hour is None:
             self.hour = {"start": np.full(n, np.nan), **{name: np.zeros(n) for name in HOUR_ENERGY}}
+        for name in CLOSED_HOUR:
+            self.hour.setdefault(name, np.full(n, np.nan))
         if self.updated_us is None:
             self.updated_us = np.zeros(n, dtype=np.int64)
         if self.live_source is None:
@@ -318,7 +326,11 @@ def live(kind: DeviceKind, rows: np.ndarray) -> dict:
         ),
         "capacity_wh": native(rows, "capacity_wh"),
         "simulated_at": native(rows, "simulated_at"),
-        "hour": {"start": native(rows, "hour_start"), **{name: native(rows, f"hour_{name}") for name in HOUR_ENERGY}},
+        "hour": {
+            "start": native(rows, "hour_start"),
+            **{name: native(rows, f"hour_{name}") for name in HOUR_ENERGY},
+            **{name: native(rows, name) for name in CLOSED_HOUR},
+        },
     }
 
 

@@ -19,7 +19,7 @@ from hems.plugins import Registry
 from hems.sdk.kinds import DeviceKind
 from hems.sdk.simulation import State
 from hems.sdk.types import DeviceType
-from hems.simulation.loader import HOUR_ENERGY, REPORT_COLUMNS, Homes, KindRows, load_homes
+from hems.simulation.loader import CLOSED_HOUR, HOUR_ENERGY, REPORT_COLUMNS, Homes, KindRows, load_homes
 
 
 def epoch(moment: datetime | None) -> float:
@@ -90,6 +90,8 @@ def load_kind(kind: DeviceKind, lo: int, hi: int) -> KindRows:
         hour={
             "start": column(epoch(s.hour_start) for s in states),
             **{name: column(getattr(s, f"hour_{name}") for s in states) for name in HOUR_ENERGY},
+            "closed_start": column(epoch(s.closed_hour_start) for s in states),
+            **{name: column(number(getattr(s, name)) for s in states) for name in CLOSED_HOUR[1:]},
         },
         updated_us=column((int(device.updated_at.timestamp() * 1_000_000) for device in devices), np.int64),
         live_source=column((device.source == "live" for device in devices), bool),

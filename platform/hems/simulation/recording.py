@@ -87,9 +87,13 @@ def write_device_hours(result: ShardResult) -> int:
     if not parts:
         return 0
     finished = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
-    first = datetime.fromtimestamp(float(finished["start"].min()), UTC).date()
-    last = datetime.fromtimestamp(float(finished["start"].max()), UTC).date()
-    history.ensure_partitions(first, last, table=history.DEVICE_TABLE)
+    # One catalogue query for the hours' partitions and their days' (filed every tick).
+    history.ensure_partitions_of(
+        [
+            (table, history.utc_day(finished[column].min()), history.utc_day(finished[column].max()))
+            for table, column in ((history.DEVICE_TABLE, "start"), (history.DEVICE_DAY_TABLE, "day_start"))
+        ]
+    )
     names = ", ".join(HOUR_COLUMNS)
     if connection.vendor != "postgresql":
         energies = zip(*(finished[n].tolist() for n in history.DEVICE_ENERGY), strict=True)

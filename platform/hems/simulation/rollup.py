@@ -170,10 +170,8 @@ ADD_TO_DEVICE_DAY = (
 
 def device_days(cursor) -> None:
     """PostgreSQL: the finished hours in ``hems_tick_device_hours`` into their local days
-    (``day_start``: the local midnight of each hour in its home's zone, from the engine)."""
-    cursor.execute("SELECT min(day_start), max(day_start) FROM hems_tick_device_hours")
-    first, last = cursor.fetchone()
-    history.ensure_partitions_between(first, last, history.DEVICE_DAY_TABLE)
+    (``day_start``: the local midnight of each hour in its home's zone, from the engine;
+    the caller has made their partitions)."""
     energies = ", ".join(f"t.{name}" for name in history.DEVICE_ENERGY)
     cursor.execute(
         f"INSERT INTO {history.DEVICE_DAY_TABLE} (device_id, day_start, {', '.join(history.DEVICE_ENERGY)}, level_wh) "

@@ -108,7 +108,12 @@ def run_shard(instant: datetime, shard: int, bounds: tuple[int, int] | None = No
         timings["load"] = time.perf_counter() - started
         mark = time.perf_counter()
         result = engine.simulate_shard(
-            instant, homes, kinds, settings.HEMS_TICK_MAX_ELAPSED_HOURS, settings.HEMS_LIVE_STALE_SECONDS
+            instant,
+            homes,
+            kinds,
+            settings.HEMS_TICK_MAX_ELAPSED_HOURS,
+            settings.HEMS_LIVE_STALE_SECONDS,
+            settings.HEMS_DEVICE_HOUR_FILING_MINUTES,
         )
         timings["simulate"] = time.perf_counter() - mark
         mark = time.perf_counter()

@@ -7,16 +7,19 @@ from datetime import UTC, datetime
 import numpy as np
 from django.db import connection
 
-from hems.simulation.engine import ShardResult
+from hems.simulation.engine import CLEAR, CLOSE, KEEP, ShardResult
 from hems.simulation.pgcopy import copy_in, timestamps
 
-STAGING = "hems_tick_states"
+# A temporary table outlives the process in a pooled server session: a new layout
+# takes a new name, so it never meets an older one's table.
+STAGING = "hems_tick_state_rows"
 
 CREATE_STAGING = f"""
 CREATE TEMP TABLE IF NOT EXISTS {STAGING} (
     device_id bigint, available boolean, power_w float8, flow_w float8,
     level_wh float8, since timestamptz, aux float8,
-    hour_start timestamptz, hour_energy_wh float8, hour_charge_wh float8, hour_discharge_wh float8
+    hour_start timestamptz, hour_energy_wh float8, hour_charge_wh float8, hour_discharge_wh float8,
+    closed int4
 ) ON COMMIT DELETE ROWS
 """
 
@@ -25,7 +28,13 @@ CREATE TEMP TABLE IF NOT EXISTS {STAGING} (
 # (pending_* back to 0). The level is clipped against the capacity in the row itself,
 # which a user may have just lowered. Timestamps arrive as timestamptz (-infinity for
 # none). The owner range keeps the join to the shard's rows: without it the planner
-# hashes the whole state table for every shard.
+# hashes the whole state table for every shard. ``closed`` (engine.KEEP, CLOSE, CLEAR)
+# moves the hour that just ended, as the row held it, into ``closed_*``, or clears
+# what this tick filed: SET reads the row as it was before the update.
+CLOSED = {
+    "closed_hour_start": "hour_start", "closed_energy_wh": "hour_energy_wh", "closed_charge_wh": "hour_charge_wh",
+    "closed_discharge_wh": "hour_discharge_wh", "closed_level_wh": "level_wh",
+}  # fmt: skip
 APPLY = f"""
 UPDATE hems_device_state s SET
     available = t.available,
@@ -38,6 +47,12 @@ UPDATE hems_device_state s SET
     hour_energy_wh = t.hour_energy_wh,
     hour_charge_wh = t.hour_charge_wh,
     hour_discharge_wh = t.hour_discharge_wh,
+    {
+    ", ".join(
+        f"{column} = CASE t.closed WHEN {CLOSE} THEN s.{source} WHEN {CLEAR} THEN NULL ELSE s.{column} END"
+        for column, source in CLOSED.items()
+    )
+},
     pending_energy_wh = 0, pending_charge_wh = 0, pending_discharge_wh = 0,
     simulated_at = %s
 FROM {STAGING} t
@@ -59,8 +74,9 @@ def write_states(result: ShardResult) -> int:
             return np.concatenate([k.hour[key][k.due] for _, _, k in parts])
         return np.concatenate([getattr(state, name) for _, state, _ in parts])
 
+    filing = np.concatenate([k.filing[k.due] for _, _, k in parts]).astype(np.int32)
     if connection.vendor != "postgresql":
-        return _write_states_portable(result.instant, ids, column)
+        return _write_states_portable(result.instant, ids, column, filing)
     with connection.cursor() as cursor:
         cursor.execute(CREATE_STAGING)
         copy_in(
@@ -78,6 +94,7 @@ def write_states(result: ShardResult) -> int:
                 ("hour_energy_wh", "float8", column("hour_energy_wh")),
                 ("hour_charge_wh", "float8", column("hour_charge_wh")),
                 ("hour_discharge_wh", "float8", column("hour_discharge_wh")),
+                ("closed", "int4", filing),
             ],
         )
         owners = [int(result.owners.min()), int(result.owners.max())]
@@ -87,7 +104,7 @@ def write_states(result: ShardResult) -> int:
     return updated
 
 
-def _write_states_portable(instant, ids, column) -> int:
+def _write_states_portable(instant, ids, column, filing) -> int:
     """The same update for databases without COPY (the embedded SQLite mode)."""
     from django.db.models import Q
 
@@ -103,6 +120,9 @@ def _write_states_portable(instant, ids, column) -> int:
         state = states.get(pk)
         if state is None:
             continue
+        if filing[i] != KEEP:  # before the hour and the level are overwritten
+            for name, source in CLOSED.items():
+                setattr(state, name, getattr(state, source) if filing[i] == CLOSE else None)
         state.available = bool(values["available"][i])
         state.power_w = float(values["power_w"][i])
         state.flow_w = float(values["flow_w"][i])
@@ -117,6 +137,7 @@ def _write_states_portable(instant, ids, column) -> int:
         state.pending_energy_wh = state.pending_charge_wh = state.pending_discharge_wh = 0.0
         state.simulated_at = instant
     pending = ["pending_energy_wh", "pending_charge_wh", "pending_discharge_wh"]
-    fields = ["available", "power_w", "flow_w", "level_wh", "since", "aux", "simulated_at", *names[6:], *pending]
+    fields = ["available", "power_w", "flow_w", "level_wh", "since", "aux", "simulated_at", *names[6:], *pending,
+              *CLOSED]  # fmt: skip
     DeviceState.objects.bulk_update(list(states.values()), fields, batch_size=500)
     return len(states)

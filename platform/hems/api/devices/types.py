@@ -147,22 +147,13 @@ class DeviceResolvers:
         from datetime import UTC
 
         from hems.api.energy.schema import DeviceEnergyBucket, bucket_range
-        from hems.energy.buckets import floor
         from hems.simulation import history
 
         zone, starts = bucket_range(device.owner, start, end, interval)
         state = getattr(device, "state", None)
         hour_start = state.hour_start if state is not None else None
+        # With the hours the state row holds (the one under way and one waiting to be filed).
         recorded = history.device_buckets(device.pk, starts[0], end, plain(interval), zone, current_hour=hour_start)
-        if hour_start is not None and starts[0] <= hour_start < end:
-            # The hour under way, not yet in the history table; it ends, so far, at the level now.
-            key = floor(hour_start, plain(interval), zone).astimezone(UTC)
-            bucket = recorded.setdefault(key, history.empty_device_bucket())
-            bucket["energy_wh"] += state.hour_energy_wh
-            bucket["charge_wh"] += state.hour_charge_wh
-            bucket["discharge_wh"] += state.hour_discharge_wh
-            if device.device_type == DeviceType.STORAGE:
-                bucket["level_wh"] = state.level_wh
         empty = history.empty_device_bucket()
         return [DeviceEnergyBucket(start=bucket, **recorded.get(bucket.astimezone(UTC), empty)) for bucket in starts]
 

@@ -11,8 +11,10 @@ class DeviceState(models.Model):
 
     ``since`` and ``aux`` carry whatever a driver needs from one tick to the next;
     their meaning is the driver's (a vehicle keeps the time it left home in ``since``).
-    ``hour_*`` accumulate the energy of the hour under way (flushed to
-    ``hems_device_energy`` when it ends). A live device's reports set its power, flow
+    ``hour_*`` accumulate the energy of the hour under way. When it ends it is filed
+    into ``hems_device_energy``, or kept in ``closed_*`` until the device's filing
+    minute (``HEMS_DEVICE_HOUR_FILING_MINUTES``), so that not every device's hour is
+    filed by the same tick. A live device's reports set its power, flow
     and level, ``reported_at``, and add to ``pending_*``, which the next tick moves to
     the history (see ``hems.live.ingest``). ``capacity_wh`` mirrors the storage model's capacity, so the database itself
     holds ``0 <= level_wh <= capacity_wh``.
@@ -42,6 +44,13 @@ class DeviceState(models.Model):
     hour_energy_wh = models.FloatField(default=0.0, db_default=0.0)
     hour_charge_wh = models.FloatField(default=0.0, db_default=0.0)
     hour_discharge_wh = models.FloatField(default=0.0, db_default=0.0)
+    # The hour that ended and waits for the device's filing minute (NULL: none waits),
+    # with the level it ended at; readers of the history count it (history.device_buckets).
+    closed_hour_start = models.DateTimeField(null=True, blank=True)
+    closed_energy_wh = models.FloatField(null=True, blank=True)
+    closed_charge_wh = models.FloatField(null=True, blank=True)
+    closed_discharge_wh = models.FloatField(null=True, blank=True)
+    closed_level_wh = models.FloatField(null=True, blank=True)
     # Live devices (hems.live): the instant of the last accepted report, and the energy
     # integrated from reports since the last tick (the tick takes it and resets it).
     reported_at = models.DateTimeField(null=True, blank=True)

@@ -61,7 +61,8 @@ def rows_of(user_id: int, device_ids: list[int], username: str) -> dict[str, int
 
 
 @pytest.fixture
-def two_homes(api, user, other_user):
+def two_homes(api, user, other_user, settings):
+    settings.HEMS_DEVICE_HOUR_FILING_MINUTES = 1  # every device's hour filed at once, not at its minute
     homes = {}
     for owner in (user, other_user):
         homes[owner.pk] = [make_device(owner, key).pk for key in kind_keys()]

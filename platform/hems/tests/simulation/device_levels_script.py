@@ -26,7 +26,11 @@ while instant <= START + timedelta(hours=2, minutes=1):
             expected[f"{pk} {(instant - timedelta(hours=1)).isoformat()}"] = level
     instant += timedelta(minutes=1)
 with connection.cursor() as cursor:
-    cursor.execute("SELECT device_id, hour_start, level_wh FROM hems_device_energy")
+    # Filed, or ended and waiting in the state row for the device's filing minute.
+    cursor.execute(
+        "SELECT device_id, hour_start, level_wh FROM hems_device_energy UNION ALL SELECT device_id, "
+        "closed_hour_start, closed_level_wh FROM hems_device_state WHERE closed_hour_start IS NOT NULL"
+    )
     rows = cursor.fetchall()
 
 

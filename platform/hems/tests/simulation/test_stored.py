@@ -53,8 +53,10 @@ def assert_same(kinds, expected):
             np.testing.assert_array_equal(got.hour[name], values, err_msg=f"{got.kind.key} hour {name}")
 
 
-def test_the_next_tick_reads_no_row_and_sees_what_reading_every_row_sees(homes):
-    for minute in range(5):
+def test_the_next_tick_reads_no_row_and_sees_what_reading_every_row_sees(homes, settings):
+    # Ended hours filed over 3 minutes: some wait in the state rows, some are filed from there.
+    settings.HEMS_DEVICE_HOUR_FILING_MINUTES = 3
+    for minute in range(6):
         run_tick(START + timedelta(minutes=minute))
     before = loader.state_reads["changed"]
     kept = load(read_all=False)
@@ -93,19 +95,25 @@ def test_a_tick_rolled_back_after_its_write_leaves_nothing_believed(homes, monke
 def snapshot():
     states = DeviceState.objects.order_by("pk").values_list(
         "pk", "power_w", "flow_w", "level_wh", "since", "aux", "simulated_at", "hour_start", "hour_energy_wh",
-        "hour_charge_wh", "hour_discharge_wh",
+        "hour_charge_wh", "hour_discharge_wh", "closed_hour_start", "closed_energy_wh", "closed_charge_wh",
+        "closed_discharge_wh", "closed_level_wh",
     )  # fmt: skip
     energy = HomeEnergy.objects.order_by("owner_id", "period_start").values_list(
         "owner_id", "period_start", "production_wh", "consumption_wh", "storage_charge_wh", "storage_discharge_wh",
         "grid_import_wh", "grid_export_wh",
     )  # fmt: skip
-    return list(states), list(energy)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT device_id, hour_start, energy_wh, charge_wh, discharge_wh, level_wh "
+                       "FROM hems_device_energy ORDER BY 1, 2")  # fmt: skip
+        hours = cursor.fetchall()
+    return list(states), list(energy), hours
 
 
-def test_ticks_from_kept_rows_book_what_ticks_from_read_rows_book(homes):
+def test_ticks_from_kept_rows_book_what_ticks_from_read_rows_book(homes, settings):
     """The same homes ticked twice over the same minutes (the first run rolled back),
     once keeping the written rows between ticks and once reading every row each tick:
     the same states and the same history, to the bit."""
+    settings.HEMS_DEVICE_HOUR_FILING_MINUTES = 10  # ended hours wait; some are filed by 10:04
 
     def run(keep: bool):
         before = loader.state_reads["changed"]
@@ -122,6 +130,7 @@ def test_ticks_from_kept_rows_book_what_ticks_from_read_rows_book(homes):
 
     kept, read = run(keep=True), run(keep=False)
     assert len(kept[1]) == 2 * 8
+    assert kept[2] and any(state[11] is not None for state in kept[0])  # hours filed, and one waiting
     assert kept == read
 
 
