@@ -18,6 +18,22 @@ def hems_redis_prefix():
     flush_redis_prefix(settings.HEMS_REDIS_PREFIX)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def hems_quick_password_hashing():
+    """Hash test users' passwords with few iterations (``hems.testing.hashers``): the
+    deployed million takes half a second a password, for every user a test creates or
+    signs in. The deployed hashers stay behind it, so any stored hash verifies."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    quick = override_settings(
+        PASSWORD_HASHERS=["hems.testing.hashers.QuickPBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
+    )
+    quick.enable()  # sends setting_changed: Django forgets the hashers it had cached
+    yield
+    quick.disable()
+
+
 @pytest.fixture(autouse=True)
 def hems_redis_clean(hems_redis_prefix):
     """Each test starts with no cached stats (the database is rolled back; so is Redis)."""
