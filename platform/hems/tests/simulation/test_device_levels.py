@@ -49,17 +49,13 @@ def tick_every_minute(start: datetime, end: datetime, storage: list[int]) -> dic
     return at_hour_end
 
 
-# The hours recorded: filed, or ended and waiting in the state row for the device's
-# filing minute (HEMS_DEVICE_HOUR_FILING_MINUTES).
-RECORDED = (
-    "SELECT device_id, hour_start, {columns} FROM hems_device_energy UNION ALL "
-    "SELECT device_id, closed_hour_start, {closed} FROM hems_device_state WHERE closed_hour_start IS NOT NULL"
-)
-
-
 def recorded_hours() -> dict[tuple[int, datetime], float | None]:
     with connection.cursor() as cursor:
-        cursor.execute(RECORDED.format(columns="level_wh", closed="closed_level_wh"))
+        # Filed, or ended and waiting in the state row for the device's filing minute.
+        cursor.execute(
+            "SELECT device_id, hour_start, level_wh FROM hems_device_energy UNION ALL SELECT device_id, "
+            "closed_hour_start, closed_level_wh FROM hems_device_state WHERE closed_hour_start IS NOT NULL"
+        )
         return {(device, hour.astimezone(UTC)): level for device, hour, level in cursor.fetchall()}
 
 
@@ -113,11 +109,9 @@ def test_an_idle_storage_hour_is_recorded_with_its_level(user):
     recorded = recorded_hours()
     assert recorded[(device.pk, START - timedelta(hours=1))] == recorded[(device.pk, START)] == level > 0
     with connection.cursor() as cursor:
-        names = ("energy_wh", "charge_wh", "discharge_wh")
         cursor.execute(
-            RECORDED.format(columns=", ".join(names), closed=", ".join(f"closed_{name}" for name in names))
-            .replace("device_id, hour_start, ", "")
-            .replace("device_id, closed_hour_start, ", "")
+            "SELECT energy_wh, charge_wh, discharge_wh FROM hems_device_energy UNION ALL SELECT closed_energy_wh, "
+            "closed_charge_wh, closed_discharge_wh FROM hems_device_state WHERE closed_hour_start IS NOT NULL"
         )
         assert cursor.fetchall() == [(0.0, 0.0, 0.0)] * 2
 
