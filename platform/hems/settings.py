@@ -96,9 +96,12 @@ HEMS_DEVICE_HISTORY_RETENTION_DAYS = int(os.environ.get("HEMS_DEVICE_HISTORY_RET
 # A device's ended hour is filed at its own minute, one of this many (its id modulo
 # it), so that the first tick of an hour does not file every device's hour at once;
 # meanwhile the state row holds it and readers count it. 1: every hour at once.
-HEMS_DEVICE_HOUR_FILING_MINUTES = int(os.environ.get("HEMS_DEVICE_HOUR_FILING_MINUTES", "60"))
-if not 1 <= HEMS_DEVICE_HOUR_FILING_MINUTES <= 60:
-    raise ImproperlyConfigured("HEMS_DEVICE_HOUR_FILING_MINUTES must be between 1 and 60")
+_filing_minutes = os.environ.get("HEMS_DEVICE_HOUR_FILING_MINUTES", "60").strip()
+if not (_filing_minutes.isdigit() and 1 <= int(_filing_minutes) <= 60):
+    raise ImproperlyConfigured(
+        f"HEMS_DEVICE_HOUR_FILING_MINUTES must be a whole number from 1 to 60, not {_filing_minutes!r}"
+    )
+HEMS_DEVICE_HOUR_FILING_MINUTES = int(_filing_minutes)
 
 # Live devices (hems.live, docs/live-devices.md): a live device without a report for this
 # long is unavailable; reports dated further ahead than the skew are refused; a command

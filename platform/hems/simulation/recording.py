@@ -23,9 +23,7 @@ def write_history(result: ShardResult) -> int:
     if zones is None:
         zones = np.full(len(result.owners), settings.HEMS_DEFAULT_TIME_ZONE)
     hour_starts, day_starts = rollup.local_starts(starts, zones)
-    first = datetime.fromtimestamp(float(starts.min()), UTC).date()
-    last = datetime.fromtimestamp(float(starts.max()), UTC).date()
-    history.ensure_partitions(first, last)
+    history.ensure_partitions(history.utc_day(starts.min()), history.utc_day(starts.max()))
     if connection.vendor != "postgresql":
         from hems.simulation.models import HomeEnergy
 

@@ -35,6 +35,10 @@ CLOSED = {
     "closed_hour_start": "hour_start", "closed_energy_wh": "hour_energy_wh", "closed_charge_wh": "hour_charge_wh",
     "closed_discharge_wh": "hour_discharge_wh", "closed_level_wh": "level_wh",
 }  # fmt: skip
+SET_CLOSED = ", ".join(
+    f"{column} = CASE t.closed WHEN {CLOSE} THEN s.{source} WHEN {CLEAR} THEN NULL ELSE s.{column} END"
+    for column, source in CLOSED.items()
+)
 APPLY = f"""
 UPDATE hems_device_state s SET
     available = t.available,
@@ -47,12 +51,7 @@ UPDATE hems_device_state s SET
     hour_energy_wh = t.hour_energy_wh,
     hour_charge_wh = t.hour_charge_wh,
     hour_discharge_wh = t.hour_discharge_wh,
-    {
-    ", ".join(
-        f"{column} = CASE t.closed WHEN {CLOSE} THEN s.{source} WHEN {CLEAR} THEN NULL ELSE s.{column} END"
-        for column, source in CLOSED.items()
-    )
-},
+    {SET_CLOSED},
     pending_energy_wh = 0, pending_charge_wh = 0, pending_discharge_wh = 0,
     simulated_at = %s
 FROM {STAGING} t

@@ -75,6 +75,14 @@ def test_a_deployment_without_its_own_secret_key_refuses_to_start(secret_key):
     assert "ImproperlyConfigured" in result.stderr and "SECRET_KEY" in result.stderr
 
 
+@pytest.mark.parametrize("minutes", ["0", "61", "ten", "-5", "1.5"])
+def test_a_filing_spread_that_is_not_a_minute_count_refuses_to_start(minutes):
+    result = manage("check", **production(HEMS_DEVICE_HOUR_FILING_MINUTES=minutes))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "HEMS_DEVICE_HOUR_FILING_MINUTES" in result.stderr
+    assert repr(minutes) in result.stderr, result.stderr[-800:]
+
+
 def test_debug_on_a_development_machine_needs_no_key():
     values = shown(manage("shell", "-c", SHOW, **production(DEBUG="1", SECRET_KEY=None)))
     assert values["DEBUG"] is True and values["SECURE_SSL_REDIRECT"] is False
