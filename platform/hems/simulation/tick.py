@@ -57,14 +57,6 @@ def check_bounds(shard: int, bounds: tuple[int, int]) -> tuple[int, int]:
     return lo, hi
 
 
-def lock_shard(lo: int, hi: int) -> None:
-    """Take the shard lock of every shard, by this host's size, that the range overlaps:
-    live reports lock by their owner's shard at this host's size (``shardlock``)."""
-    size = settings.HEMS_TICK_HOMES_PER_SHARD
-    for shard in range(lo // size, (hi - 1) // size + 1):
-        shardlock.lock_for_tick(shard)
-
-
 def shard_count(size: int | None = None) -> int:
     """Shards cover owner ids 0.. the largest user id, in ranges of ``size`` homes
     (default: ``HEMS_TICK_HOMES_PER_SHARD``)."""
@@ -102,7 +94,7 @@ def run_shard(instant: datetime, shard: int, bounds: tuple[int, int] | None = No
                 # The write's hash join over a shard's rows (about 15 MB at 2,500 homes)
                 # spills to disk in the default 4 MB.
                 cursor.execute("SET LOCAL work_mem = '64MB'")
-        lock_shard(lo, hi)  # live reports to this shard wait until it commits
+        shardlock.lock_for_tick(lo, hi)  # live reports to these owners wait until it commits
         loaded_at = cache.now()  # Redis's clock: mutations on other hosts stamp theirs with it
         homes, kinds = loader.load_shard(registry(), lo, hi)
         timings["load"] = time.perf_counter() - started

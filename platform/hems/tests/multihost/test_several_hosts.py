@@ -21,15 +21,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hems.simulation.shardlock import NAMESPACE
+from hems.simulation.shardlock import BLOCK, NAMESPACE
 from hems.tests.multihost import hosts, netns
 from hems.tests.workers import wait_for
 
 pytestmark = pytest.mark.slow
 
-HOMES = 12
-SHARD_SIZE = 3
-SHARDS = HOMES // SHARD_SIZE + 1  # owner ids 1..12 in ranges of 3 from 0
+HOMES = 40
+# A shard is one block of the shard lock's keys, so that holding a key holds that shard.
+SHARD_SIZE = BLOCK
+SHARDS = HOMES // SHARD_SIZE + 1  # owner ids 1..40 in ranges of 16 from 0
 VISIBILITY = 8  # seconds before a dead worker's shard goes back to the queue (300 in production)
 APPLIED = re.compile(r"tick_shard\[[^\]]+\] succeeded in [\d.]+s: (\{.*\})")
 
@@ -62,8 +63,9 @@ def applied(log: str) -> list[tuple[str, int, bool]]:
 
 @contextlib.contextmanager
 def shards_held(cluster):
-    """Hold every shard's advisory lock from outside the hosts: a worker that takes a
-    shard claims it and then waits, inside its transaction, until the block ends."""
+    """Hold every shard's advisory lock (its one key) from outside the hosts: a worker
+    that takes a shard claims it and then waits, inside its transaction, until the
+    block ends."""
     with cluster.observe() as conn:
         for shard in range(SHARDS):
             conn.execute("SELECT pg_advisory_lock(%s::int4, %s::int4)", [NAMESPACE, shard])
