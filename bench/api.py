@@ -4,6 +4,7 @@
     .venv/bin/python bench/api.py                     # 200 homes x 50, 500 requests per query
     .venv/bin/python bench/api.py --profile           # and the top of a cProfile of each
     .venv/bin/python bench/api.py --reuse             # skip the seeding: the database is there
+    .venv/bin/python bench/api.py --reuse --no-freeze # without the web worker's start (hems.web_server)
 
 Recreates the database ``hems_bench_api`` (on the server of DATABASE_URL), seeds the
 homes, runs one tick (so every home has states and cached stats), then times
@@ -128,6 +129,10 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print the top of a cProfile of each query")
     parser.add_argument("--reuse", action="store_true", help="reuse a seeded hems_bench_api")
     parser.add_argument(
+        "--no-freeze", action="store_true",
+        help="skip what a web worker does at start (hems.web_server.warm_and_freeze), to compare",
+    )  # fmt: skip
+    parser.add_argument(
         "--compare", type=int, default=0, metavar="ROUNDS",
         help="alternate ROUNDS times between the API as it is and without issue 14's changes",
     )  # fmt: skip
@@ -154,20 +159,25 @@ def main() -> None:
     tokens = [get_token(user) for user in users]
     for query in QUERIES.values():
         timings(query, tokens, 20, None)  # warm-up: connections, caches, lazy imports
+    if not options.no_freeze:
+        from hems.web_server import warm_and_freeze
+
+        warm_and_freeze()  # as each web worker does before its first request
 
     if options.compare:
         compare(tokens, options.requests, options.compare)
         return
     load = os.getloadavg()
     print(f"{os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {options.requests} requests each")
-    print("| query | p50 (ms) | p99 (ms) | mean (ms) |")
-    print("|---|---|---|---|")
+    print("| query | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | mean (ms) |")
+    print("|---|---|---|---|---|---|")
     profiles = {}
     for name, query in QUERIES.items():
         profile = cProfile.Profile() if options.profile else None
         values = timings(query, tokens, options.requests, profile)
         p50, p99 = tick.percentile(values, 50), tick.percentile(values, 99)
-        print(f"| {name} | {p50:.2f} | {p99:.2f} | {sum(values) / len(values):.2f} |", flush=True)
+        p999, mean = tick.percentile(values, 99.9), sum(values) / len(values)
+        print(f"| {name} | {p50:.2f} | {p99:.2f} | {p999:.2f} | {max(values):.2f} | {mean:.2f} |", flush=True)
         profiles[name] = profile
     for name, profile in profiles.items():
         if profile is None:

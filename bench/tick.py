@@ -24,6 +24,7 @@ Each part's wall time is printed as it finishes.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import secrets
 import sys
@@ -247,11 +248,15 @@ def run_size(homes: int, devices_per_home: int, workers: int, requests: int, dat
     part("floor")
 
     users = list(get_user_model().objects.filter(username__startswith="bench").order_by("?")[:50])
+    from hems.web_server import warm_and_freeze
+
+    warm_and_freeze()  # as each web worker does before its first request
     stats_p50, stats_p99 = latency("{ energyStats { netGridFlow currentProduction } }", users, requests)
     fragments = "... on StorageDevice { levelWh flowW capacityWh }"
     devices_p50, devices_p99 = latency(
         f"{{ allDevices {{ id name kind status powerW {fragments} }} }}", users, requests
     )
+    gc.unfreeze()  # the next size's objects are another database's
     part("API latency")
     connections.close_all()
     return {

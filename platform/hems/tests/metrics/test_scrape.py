@@ -105,6 +105,7 @@ def stack(tmp_path):
             "metrics_dir": metrics_dir,
             "stale": stale,
             "unrelated": unrelated,
+            "logs": logs,
         }
     finally:
         app.conf.task_default_queue = previous
@@ -188,6 +189,8 @@ def test_the_tick_and_the_api_reach_prometheus_from_every_process(stack, user):
     assert not [k for k in served if k[0] == "hems_api_errors_total" and dict(k[1])["operation"] == "energyStats"]
     pids = {path.stem.rsplit("_", 1)[1] for path in (stack["metrics_dir"] / f"web.{processes['web'].pid}").glob("*.db")}
     assert len(pids) >= 2  # each gunicorn worker writes its own files
+    # Each loaded the schema and froze it before serving (hems.web_server).
+    assert stack["logs"]["web"].read_text().count("Worker warmed: ") >= 2
 
     # A gunicorn worker killed and replaced: what it counted stays in the sum.
     children = subprocess.run(["pgrep", "-P", str(processes["web"].pid)], capture_output=True, text=True).stdout
