@@ -48,7 +48,7 @@ def waits(step: Callable[[], None], **settings) -> bool:
 
 def tick_lock(owner_id: int) -> None:
     """What a tick takes for the shard holding ``owner_id``, by the current setting."""
-    lo, hi = shard_bounds(owner_id // shardlock.settings.HEMS_TICK_HOMES_PER_SHARD)
+    lo, hi = shard_bounds(shardlock.shard_of(owner_id))
     shardlock.lock_for_tick(lo, hi)
 
 
