@@ -95,8 +95,9 @@ def without_issue_14(off: bool) -> None:
     from contextlib import nullcontext
 
     from hems.api import documents, view
-    from hems.api.atomic import AtomicMutations, Execution
+    from hems.api.atomic import AtomicMutations
     from hems.api.devices import listing, plan, queries
+    from hems.api.execution import Execution
     from hems.devices.models import Device
 
     saved = without_issue_14.__dict__.setdefault(

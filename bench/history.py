@@ -14,8 +14,9 @@ then measures:
     months' indexes packed as the daily maintenance packs them;
   - energyHistory for a year by MONTH, WEEK and DAY and a month by HOUR, for random
     homes: p50/p99 over --calls calls through Django's full request stack (in-process
-    WSGI, Bearer token, as bench/tick.py measures the API), and of ``history.buckets``
-    alone (its SQL and the dict it builds);
+    WSGI, Bearer token, as bench/tick.py measures the API), of ``history.buckets``
+    alone (its SQL and the dict it builds), and through the API again executed as
+    graphql-core executes (without hems.api.execution's quick path), to compare;
   - the roll-up's cost per tick for a shard of 2,500 homes: a regular tick (the
     running-hour upsert) and the tick at the hour (the completed hours into the hour
     and day tables too), each the median of five runs rolled back.
@@ -132,6 +133,23 @@ def api_latency(users, start, end, interval: str, calls: int) -> tuple[float, fl
     return percentile(timings, 50), percentile(timings, 99)
 
 
+def with_graphql_core_execution(measure):
+    """``measure()`` with the API executing as graphql-core does, without hems's quick
+    path for scalars read off their object (hems.api.execution), to compare."""
+    from graphql import ExecutionContext
+
+    from hems.api import execution, view
+
+    class GraphqlCore(ExecutionContext):
+        is_awaitable = staticmethod(execution.awaitable)
+
+    kept, view.Execution = view.Execution, GraphqlCore
+    try:
+        return measure()
+    finally:
+        view.Execution = kept
+
+
 def sql_latency(users, start, end, interval: str, calls: int) -> tuple[float, float]:
     import random
     from zoneinfo import ZoneInfo
@@ -236,6 +254,7 @@ def run(homes: int, calls: int, database: str) -> dict:
         result["latency"][name] = (
             api_latency(users, start, end, interval, calls),
             sql_latency(users, start, end, interval, calls),
+            with_graphql_core_execution(lambda: api_latency(users, start, end, interval, calls)),  # noqa: B023
         )
         print(f"  {name} done", flush=True)
     result["rollup"] = rollup_cost()
@@ -263,10 +282,13 @@ def main() -> None:
             total += heap + indexes
             print(f"| {table} | {heap:.3f} | {indexes:.3f} | {heap + indexes:.3f} |")
         print(f"| all | | | {total:.3f} |")
-    print(f"\n| energyHistory ({options.calls} calls) | API p50/p99 (ms) | history.buckets p50/p99 (ms) |")
-    print("|---|---|---|")
-    for name, (api, sql) in result["latency"].items():
-        print(f"| {name} | {api[0]:.1f}/{api[1]:.1f} | {sql[0]:.1f}/{sql[1]:.1f} |")
+    print(
+        f"\n| energyHistory ({options.calls} calls) | API p50/p99 (ms) | history.buckets p50/p99 (ms) "
+        "| API, graphql-core's execution p50/p99 (ms) |"
+    )
+    print("|---|---|---|---|")
+    for name, (api, sql, core) in result["latency"].items():
+        print(f"| {name} | {api[0]:.1f}/{api[1]:.1f} | {sql[0]:.1f}/{sql[1]:.1f} | {core[0]:.1f}/{core[1]:.1f} |")
     regular, at_hour = result["rollup"]
     print(f"\n| roll-up per shard of {SHARD:,} homes | ms |")
     print("|---|---|")

@@ -10,22 +10,10 @@ mutations keep their own outcome.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from decimal import Decimal
-
 from django.db import transaction
-from graphql import ExecutionContext, get_named_type, is_non_null_type
-from graphql.pyutils import is_awaitable
+from graphql import get_named_type, is_non_null_type
 
-# Values no resolver could await: graphql-core asks of every value it resolves, and its
-# general check (an attribute lookup, which a model instance answers slowly) is most of
-# the cost of completing a scalar.
-_PLAIN = frozenset({str, int, float, bool, type(None), list, tuple, dict, datetime, date, time, Decimal})
-
-
-def awaitable(value) -> bool:
-    """graphql-core's ``is_awaitable``, answered at once for plain values."""
-    return type(value) not in _PLAIN and is_awaitable(value)
+from hems.api.execution import Execution
 
 
 def rolls_back_on_error(return_type) -> bool:
@@ -33,13 +21,6 @@ def rolls_back_on_error(return_type) -> bool:
     record of the login throttle): its payload class says ``rollback_on_error = False``."""
     graphene_type = getattr(get_named_type(return_type), "graphene_type", None)
     return getattr(graphene_type, "rollback_on_error", True)
-
-
-class Execution(ExecutionContext):
-    """graphql-core's execution, its question "awaitable?" answered at once for plain values.
-    Queries run with it; mutations with :class:`AtomicMutations`."""
-
-    is_awaitable = staticmethod(awaitable)
 
 
 class AtomicMutations(Execution):

@@ -15,10 +15,11 @@ from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, specified_rules
 from graphql.type import validate_schema
 
-from hems.api.atomic import AtomicMutations, Execution
+from hems.api.atomic import AtomicMutations
 from hems.api.auth import authenticate
 from hems.api.documents import checked_document, limits
 from hems.api.errors import BAD_REQUEST, QUERY_TOO_COMPLEX, format_error
+from hems.api.execution import Execution
 from hems.api.hygiene import StorableLiterals, refuse_text, refuse_variables
 from hems.api.limits import NoSchemaIntrospection, query_limits_rule
 
