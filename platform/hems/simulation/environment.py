@@ -69,7 +69,9 @@ def sun_position(instant: datetime, latitude: np.ndarray, longitude: np.ndarray)
     """(apparent zenith, azimuth) in degrees, from NREL's SPA (pvlib.spa)."""
     if not len(latitude):
         return np.zeros(0), np.zeros(0)
-    unixtime = np.full(len(latitude), instant.timestamp())
+    # One instant, broadcast over the homes: SPA's terms that depend on time alone (the
+    # heliocentric series, nutation: most of its cost) are computed once, not per home.
+    unixtime = np.array([instant.timestamp()])
     apparent_zenith, _, _, _, azimuth, _ = spa.solar_position_numpy(
         unixtime, latitude, longitude, 0.0, 1013.25, 12.0, DELTA_T, 0.5667, 1
     )
