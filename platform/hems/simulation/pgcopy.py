@@ -53,9 +53,9 @@ def epoch_seconds(values: np.ndarray) -> np.ndarray:
     return np.where(values == MINUS_INFINITY, np.nan, values / 1e6 + PG_EPOCH_S)
 
 
-def encode(columns: list[tuple[str, str, np.ndarray]]) -> bytes:
-    """Binary COPY payload for rows of ``(name, pg_type, values)`` columns (no NULLs:
-    write NaN and convert in SQL)."""
+def encode(columns: list[tuple[str, str, np.ndarray]]) -> np.ndarray:
+    """The rows of a binary COPY payload, between :data:`HEADER` and :data:`TRAILER`, for
+    ``(name, pg_type, values)`` columns (no NULLs: write NaN and convert in SQL)."""
     n = len(columns[0][2]) if columns else 0
     layout = [("count", ">i2")]
     for name, pg_type, _ in columns:
@@ -65,15 +65,19 @@ def encode(columns: list[tuple[str, str, np.ndarray]]) -> bytes:
     for name, pg_type, values in columns:
         rows[f"{name}_len"] = WIDTH[pg_type][1]
         rows[name] = values
-    return HEADER + rows.tobytes() + TRAILER
+    return rows
 
 
 def copy_in(cursor, table: str, columns: list[tuple[str, str, np.ndarray]]) -> None:
     """COPY the columns into ``table`` through the Django cursor's psycopg cursor."""
     names = ", ".join(name for name, _, _ in columns)
     sql = f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)"
+    rows = encode(columns)
     with logged(cursor, sql), cursor.db.wrap_database_errors, cursor.cursor.copy(sql) as copy:
-        copy.write(encode(columns))
+        copy.write(HEADER)
+        if len(rows):  # the array's own memory, not a copy of it (15 MB a shard)
+            copy.write(memoryview(rows.view(np.uint8)))
+        copy.write(TRAILER)
 
 
 def decode(data: bytes, columns: list[tuple[str, str]]) -> np.ndarray:
