@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 from freezegun import freeze_time
 
@@ -51,3 +52,19 @@ def test_a_hash_in_the_older_layout_is_recomputed_and_rewritten(ticked):
     assert cache.read(ticked.pk) is None
     assert cache.stats_for(ticked.pk) == stats_from_database(ticked.pk, NOON)
     assert cache.read(ticked.pk) == stats_from_database(ticked.pk, NOON)
+
+
+@pytest.mark.parametrize("chunk", [2, 5, 2000])
+def test_many_homes_each_read_back_their_own_figures(chunk):
+    """The tick writes its homes' figures in chunks, each home its slice of one packed
+    string: every home reads back exactly its own, across the chunks' edges."""
+    from hems.energy.stats import HomeTotals
+
+    # In no order, as a shard's homes; ids no other test of this process uses.
+    owners = 10**9 + np.array([7, 3, 11, 2, 5], dtype=np.int64)
+    rng = np.random.default_rng(chunk)
+    totals = HomeTotals(**{name: rng.uniform(0, 9_000, len(owners)) for name in (
+        "production", "consumption", "storage_flow", "capacity_wh", "level_wh", "percentage", "net_grid")})  # fmt: skip
+    cache.write_totals(owners, totals, NOON, loaded_at=NOON.timestamp(), chunk=chunk)
+    for index, owner in enumerate(owners.tolist()):
+        assert cache.read(owner) == totals.stats(index, NOON)
