@@ -27,10 +27,10 @@ from hems.tests.workers import wait_for
 
 pytestmark = pytest.mark.slow
 
-HOMES = 40
+HOMES = 150
 # A shard is one block of the shard lock's keys, so that holding a key holds that shard.
 SHARD_SIZE = BLOCK
-SHARDS = HOMES // SHARD_SIZE + 1  # owner ids 1..40 in ranges of 16 from 0
+SHARDS = HOMES // SHARD_SIZE + 1  # owner ids 1..150 in ranges of 64 from 0
 VISIBILITY = 8  # seconds before a dead worker's shard goes back to the queue (300 in production)
 APPLIED = re.compile(r"tick_shard\[[^\]]+\] succeeded in [\d.]+s: (\{.*\})")
 
