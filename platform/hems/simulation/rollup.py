@@ -108,9 +108,14 @@ def roll_up(cursor) -> int:
     )
     first, last, completed = cursor.fetchone()
     if completed:
-        # A day's midnight may fall on the previous UTC day (zones east of UTC).
-        history.ensure_partitions_between(first, last, history.HOUR_TABLE)
-        history.ensure_partitions_between(float(first) - 86400, last, history.DAY_TABLE)
+        # A day's midnight may fall on the previous UTC day (zones east of UTC). One
+        # catalogue query for both tables.
+        history.ensure_partitions_of(
+            [
+                (history.HOUR_TABLE, history.utc_day(first), history.utc_day(last)),
+                (history.DAY_TABLE, history.utc_day(float(first) - 86400), history.utc_day(last)),
+            ]
+        )
         cursor.execute(COMPLETE_HOURS)
     cursor.execute(ADD_TO_RUNNING)
     return int(completed or 0)
