@@ -146,7 +146,7 @@ class DeviceResolvers:
     def resolve_energy_history(device, info, start, end, interval):
         from datetime import UTC
 
-        from hems.api.energy.schema import DeviceEnergyBucket, bucket_range
+        from hems.api.energy.schema import bucket_range
         from hems.simulation import history
 
         zone, starts = bucket_range(device.owner, start, end, interval)
@@ -155,7 +155,8 @@ class DeviceResolvers:
         # With the hours the state row holds (the one under way and one waiting to be filed).
         recorded = history.device_buckets(device.pk, starts[0], end, plain(interval), zone, current_hour=hour_start)
         empty = history.empty_device_bucket()
-        return [DeviceEnergyBucket(start=bucket, **recorded.get(bucket.astimezone(UTC), empty)) for bucket in starts]
+        # Plain dicts: graphene's default resolver reads keys, and hems.api.execution reads them at once.
+        return [{"start": bucket, **recorded.get(bucket.astimezone(UTC), empty)} for bucket in starts]
 
     @staticmethod
     def resolve_last_simulated_at(device, info):

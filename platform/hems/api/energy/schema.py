@@ -120,8 +120,9 @@ class EnergyQueries(graphene.ObjectType):
         zone, starts = bucket_range(user, start, end, interval)
         recorded = history.buckets(user.pk, starts[0], end, plain(interval), zone)
         empty = dict.fromkeys(history.ENERGY, 0.0)
-        # Keyed by UTC instant: the repeated hour of a fall-back night is its own bucket.
-        return [EnergyBucket(start=bucket, **recorded.get(bucket.astimezone(UTC), empty)) for bucket in starts]
+        # Keyed by UTC instant: the repeated hour of a fall-back night is its own bucket. Plain
+        # dicts: graphene's default resolver reads keys, and hems.api.execution reads them at once.
+        return [{"start": bucket, **recorded.get(bucket.astimezone(UTC), empty)} for bucket in starts]
 
 
 def bucket_range(user, start, end, interval):

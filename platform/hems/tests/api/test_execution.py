@@ -1,7 +1,8 @@
 """hems's execution (hems.api.execution) answers exactly what graphql-core's own does:
 the same data and the same errors, in the same places, for values that take its quick
 path and for those that must not (null where a value is required, values a scalar
-cannot serialize, resolvers of their own, middleware)."""
+cannot serialize, resolvers of their own, middleware), and for lists of objects read in
+one loop as for those with an item graphql-core must complete."""
 
 from __future__ import annotations
 
@@ -58,10 +59,37 @@ ROWS = [
     Item(name="bad color", weight=0.0, color=3),  # not in the enum: an error
 ]
 
+PLAIN = [ROWS[0], ROWS[1], {"name": "another", "weight": 0.25, "count": -3, "color": 1, "seen": SEEN}]
+
+
+class Box(graphene.ObjectType):
+    label = graphene.String(required=True)
+    item = graphene.Field(Item)
+
 
 class Query(graphene.ObjectType):
     items = graphene.List(Item)
     first = graphene.Field(Item, required=True)
+    plain_items = graphene.List(graphene.NonNull(Item), required=True)
+    with_null = graphene.List(Item)  # a null item is null in the answer
+    null_in_required = graphene.List(graphene.NonNull(Item))  # ... and an error here
+    boxes = graphene.List(Box)  # objects within objects
+
+    @staticmethod
+    def resolve_plain_items(root, info):
+        return PLAIN
+
+    @staticmethod
+    def resolve_with_null(root, info):
+        return [PLAIN[0], None, PLAIN[2]]
+
+    @staticmethod
+    def resolve_null_in_required(root, info):
+        return [PLAIN[0], None]
+
+    @staticmethod
+    def resolve_boxes(root, info):
+        return [{"label": "a", "item": PLAIN[0]}, {"label": "b", "item": None}, {"label": "c", "item": ROWS[2]}]
 
     @staticmethod
     def resolve_items(root, info):
@@ -78,6 +106,9 @@ DOCUMENTS = [
     "{ items { n: name w: weight name } }",
     "{ items { ... on Item { name count } ...more } } fragment more on Item { weight color }",
     "{ first { name weight } items { name } }",
+    "{ plainItems { name weight count color seen } n: plainItems { w: weight name } nullInRequired { name } }",
+    "{ withNull { name weight } plainItems { ... on Item { count } name } }",
+    "{ plainItems { name __typename } boxes { label item { name weight } } }",
 ]
 
 
@@ -91,7 +122,7 @@ def test_the_same_answer_and_errors_as_graphql_core(document):
     quick = execute(SCHEMA, parse(document), execution_context_class=Execution)
     core = execute(SCHEMA, parse(document), execution_context_class=GraphqlCore)
     assert outcome(quick) == outcome(core)
-    assert core.errors or "first" not in document  # the cases do reach the error paths
+    assert core.errors or not ("first" in document or "nullIn" in document or "boxes" in document)
 
 
 def test_scalars_read_off_their_object_skip_graphql_core_unless_they_fail(monkeypatch):
@@ -109,6 +140,23 @@ def test_scalars_read_off_their_object_skip_graphql_core_unless_they_fail(monkey
     # null one and the two that do not serialize ("heavy", NaN); no name.
     assert reached.count("items") == 1 and reached.count("note") == len(ROWS) - 3
     assert reached.count("weight") == 3 and reached.count("name") == 0
+
+
+def test_a_list_of_objects_read_off_in_one_loop_completes_no_item_in_graphql_core(monkeypatch):
+    reached = []
+    for method in ("execute_field", "complete_value"):
+        original = getattr(ExecutionContext, method)
+
+        def counted(self, *args, _original=original, _method=method):
+            reached.append(_method)
+            return _original(self, *args)
+
+        monkeypatch.setattr(ExecutionContext, method, counted)
+    result = execute(SCHEMA, parse("{ plainItems { name weight seen } }"), execution_context_class=Execution)
+    assert result.errors is None and len(result.data["plainItems"]) == len(PLAIN)
+    assert result.data["plainItems"][2] == {"name": "another", "weight": 0.25, "seen": SEEN.isoformat()}
+    # The list's field, and its completion (NonNull, then the list): nothing per item.
+    assert reached.count("execute_field") == 1 and reached.count("complete_value") == 2
 
 
 def test_middleware_still_sees_every_field():
