@@ -318,6 +318,7 @@ GRAPHQL_JWT = {
     "JWT_AUTH_HEADER_PREFIX": "Bearer",
     "JWT_DECODE_HANDLER": "hems.api.tokens.decode",  # an expiry is required
     "JWT_GET_REFRESH_TOKEN_HANDLER": "hems.api.tokens.get_refresh_token",  # an inactive user's tokens renew nothing
+    "JWT_GET_USER_BY_NATURAL_KEY_HANDLER": "hems.api.tokens.get_user_by_natural_key",  # a query compiled once
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 # For the one query: planned in the written order, joined by index lookups.
 SETTINGS = (("join_collapse_limit", "1"), ("enable_hashjoin", "off"), ("enable_mergejoin", "off"))
@@ -35,3 +35,11 @@ def joins_as_written():
         with connection.cursor() as cursor:
             cursor.execute(_SET_LOCAL)
         yield
+
+
+def as_written_before(alias: str = DEFAULT_DB_ALIAS) -> str:
+    """What ``joins_as_written`` sets, as a statement to send ahead of one query in its
+    round trip (``CompiledQuery.run(before=...)``): the two run as one transaction, which
+    the settings end with. Empty where ``joins_as_written`` would set nothing."""
+    database = connections[alias]
+    return _SET_LOCAL if database.vendor == "postgresql" and not database.in_atomic_block else ""

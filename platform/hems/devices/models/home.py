@@ -3,7 +3,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, router
+
+from hems.compiled import CompiledQuery
 
 
 def validate_time_zone(value: str) -> None:
@@ -62,5 +64,13 @@ class Home(models.Model):
     @classmethod
     def of(cls, user) -> "Home":
         """The user's home, created with the default location on first use."""
+        homes = _BY_OWNER.run((user.pk,), router.db_for_read(cls))
+        if homes:
+            cls.owner.field.set_cached_value(homes[0], user)  # as get_or_create leaves it
+            return homes[0]
         home, _ = cls.objects.get_or_create(owner=user)
         return home
+
+
+# Every API request about history asks it: compiled once (-1 holds the owner's place).
+_BY_OWNER = CompiledQuery(lambda owner: Home.objects.filter(owner_id=owner), (-1,))
