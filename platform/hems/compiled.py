@@ -83,6 +83,8 @@ class CompiledQuery:
         """The models the queryset would answer with ``params`` in the placeholders'
         places, in its order. ``before``: statements without parameters sent ahead of the
         query in the same round trip (PostgreSQL runs the two as one transaction)."""
+        if "%" in before:  # the driver would read it as a parameter's place
+            raise ValueError("statements sent before a compiled query take no parameters: no '%' in them")
         compiled = self.compiled(alias)
         model = compiled.query.model
         # A compiler of this thread's connection, for its converters; the SQL is the one kept.

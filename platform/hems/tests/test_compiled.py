@@ -60,3 +60,10 @@ def test_a_placeholder_the_queryset_changes_is_refused_clearly(user):
     wrapped = CompiledQuery(lambda name: get_user_model().objects.filter(username__icontains=name), ("x",))
     with pytest.raises(RuntimeError, match="parameters"):
         wrapped.run(("a",), "default")
+
+
+def test_statements_sent_before_take_no_parameters(user):
+    users = CompiledQuery(lambda name: get_user_model().objects.filter(username=name), ("x",))
+    with pytest.raises(ValueError, match="no '%'"):
+        users.run((user.username,), "default", before="SELECT '100%'")
+    assert users.run((user.username,), "default", before="SELECT 1") == [user]

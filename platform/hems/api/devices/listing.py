@@ -9,9 +9,11 @@ its owner, planned as written (:mod:`hems.api.devices.plan`) in the same round t
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.db import DEFAULT_DB_ALIAS
 
-from hems.api.devices.plan import as_written_before
+from hems.api.devices.plan import as_written_before, joins_as_written
 from hems.compiled import CompiledQuery
 from hems.devices.models import Device
 
@@ -29,4 +31,6 @@ LISTING = CompiledQuery(lambda owner: Device.objects.with_kinds().filter(owner_i
 def devices_of(owner_id: int, alias: str = DEFAULT_DB_ALIAS) -> list[Device]:
     """The owner's devices, newest first, with their live state and kind's row loaded:
     what ``list(Device.objects.with_kinds().owned_by(owner))`` answers, in one query."""
-    return LISTING.run((owner_id,), alias, before=as_written_before(alias))
+    before = as_written_before(alias)
+    with nullcontext() if before else joins_as_written():
+        return LISTING.run((owner_id,), alias, before=before)

@@ -39,7 +39,12 @@ def joins_as_written():
 
 def as_written_before(alias: str = DEFAULT_DB_ALIAS) -> str:
     """What ``joins_as_written`` sets, as a statement to send ahead of one query in its
-    round trip (``CompiledQuery.run(before=...)``): the two run as one transaction, which
-    the settings end with. Empty where ``joins_as_written`` would set nothing."""
+    round trip (``CompiledQuery.run(before=...)``): PostgreSQL runs the statements of one
+    query string as one transaction, which the settings end with. Empty where
+    ``joins_as_written`` would set nothing, and where the connection binds parameters on
+    the server (``server_side_binding``: one statement per query), for which
+    ``joins_as_written`` remains the way."""
     database = connections[alias]
-    return _SET_LOCAL if database.vendor == "postgresql" and not database.in_atomic_block else ""
+    if database.vendor != "postgresql" or database.in_atomic_block:
+        return ""
+    return "" if database.settings_dict.get("OPTIONS", {}).get("server_side_binding") else _SET_LOCAL

@@ -131,3 +131,19 @@ def test_the_listing_is_planned_as_written_for_its_query_only(api, user):
         assert cursor.fetchone()[0] == default
         cursor.execute("SHOW enable_hashjoin")
         assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_binding_on_the_server_plans_the_listing_in_a_transaction_of_its_own(api, user, monkeypatch):
+    """Server-side binding takes one statement per query: the settings then go in a
+    transaction of their own around the listing, as before."""
+    make_device(user, kind_keys()[0])
+    monkeypatch.setitem(connection.settings_dict, "OPTIONS", {"server_side_binding": True})
+    assert as_written_before() == ""
+    with CaptureQueriesContext(connection) as queries:
+        listed = api.data("{ allDevices { kind } }", user=user)["allDevices"]
+    assert listed == [{"kind": kind_keys()[0]}]
+    sql = [query["sql"] for query in queries.captured_queries]
+    settings_at = next(i for i, text in enumerate(sql) if "set_config('join_collapse_limit'" in text)
+    assert sql[settings_at - 1] == "BEGIN" and 'FROM "hems_device"' in sql[settings_at + 1]
+    assert sql[settings_at + 2] == "COMMIT"
