@@ -90,9 +90,12 @@ def compare(tokens: list[str], requests: int, rounds: int) -> None:
 
 def without_issue_14(off: bool) -> None:
     """Switch off, in this process, what issue 14 added (for --compare): the documents
-    kept, the compiled listing, the planned joins, the quick execution context and the
-    CSRF cookie no longer set."""
+    kept, the compiled listing and user lookup, the planned joins, the quick execution
+    context and the CSRF cookie no longer set."""
     from contextlib import nullcontext
+
+    from graphql_jwt import utils as jwt_utils
+    from graphql_jwt.settings import jwt_settings
 
     from hems.api import documents, view
     from hems.api.atomic import AtomicMutations
@@ -102,7 +105,14 @@ def without_issue_14(off: bool) -> None:
 
     saved = without_issue_14.__dict__.setdefault(
         "saved",
-        (queries.devices_of, plan.joins_as_written, listing.joins_as_written, view.Execution, view._graphene_dispatch),
+        (
+            queries.devices_of,
+            plan.joins_as_written,
+            listing.joins_as_written,
+            view.Execution,
+            view._graphene_dispatch,
+            jwt_settings.JWT_GET_USER_BY_NATURAL_KEY_HANDLER,
+        ),
     )
     documents.documents.clear()
     documents.documents.max_documents = 0 if off else documents.MAX_DOCUMENTS
@@ -111,6 +121,7 @@ def without_issue_14(off: bool) -> None:
         plan.joins_as_written = listing.joins_as_written = nullcontext
         view.Execution = AtomicMutations
         view._graphene_dispatch = view.GraphQLView.dispatch  # with its CSRF cookie
+        jwt_settings.JWT_GET_USER_BY_NATURAL_KEY_HANDLER = jwt_utils.get_user_by_natural_key  # the ORM's lookup
     else:
         (
             queries.devices_of,
@@ -118,6 +129,7 @@ def without_issue_14(off: bool) -> None:
             listing.joins_as_written,
             view.Execution,
             view._graphene_dispatch,
+            jwt_settings.JWT_GET_USER_BY_NATURAL_KEY_HANDLER,
         ) = saved
     assert Execution
 
