@@ -103,34 +103,20 @@ def without_issue_14(off: bool) -> None:
     from hems.api.execution import Execution
     from hems.devices.models import Device
 
-    saved = without_issue_14.__dict__.setdefault(
-        "saved",
-        (
-            queries.devices_of,
-            plan.joins_as_written,
-            listing.joins_as_written,
-            view.Execution,
-            view._graphene_dispatch,
-            jwt_settings.JWT_GET_USER_BY_NATURAL_KEY_HANDLER,
-        ),
-    )
+    # (object, attribute, its value with issue 14's work off)
+    switched = [
+        (queries, "devices_of", lambda owner_id: Device.objects.with_kinds().filter(owner_id=owner_id)),
+        (plan, "joins_as_written", nullcontext),
+        (listing, "joins_as_written", nullcontext),
+        (view, "Execution", AtomicMutations),
+        (view, "_graphene_dispatch", view.GraphQLView.dispatch),  # with its CSRF cookie
+        (jwt_settings, "JWT_GET_USER_BY_NATURAL_KEY_HANDLER", jwt_utils.get_user_by_natural_key),  # the ORM's
+    ]
+    saved = without_issue_14.__dict__.setdefault("saved", [getattr(obj, name) for obj, name, _ in switched])
     documents.documents.clear()
     documents.documents.max_documents = 0 if off else documents.MAX_DOCUMENTS
-    if off:
-        queries.devices_of = lambda owner_id: Device.objects.with_kinds().filter(owner_id=owner_id)
-        plan.joins_as_written = listing.joins_as_written = nullcontext
-        view.Execution = AtomicMutations
-        view._graphene_dispatch = view.GraphQLView.dispatch  # with its CSRF cookie
-        jwt_settings.JWT_GET_USER_BY_NATURAL_KEY_HANDLER = jwt_utils.get_user_by_natural_key  # the ORM's lookup
-    else:
-        (
-            queries.devices_of,
-            plan.joins_as_written,
-            listing.joins_as_written,
-            view.Execution,
-            view._graphene_dispatch,
-            jwt_settings.JWT_GET_USER_BY_NATURAL_KEY_HANDLER,
-        ) = saved
+    for (obj, name, value), kept in zip(switched, saved, strict=True):
+        setattr(obj, name, value if off else kept)
     assert Execution
 
 
