@@ -75,10 +75,6 @@ class CompiledQuery:
                 self._compiled[key] = compiled
         return compiled
 
-    def sql(self, alias: str) -> str:
-        """The compiled SQL (its parameters in the placeholders' places)."""
-        return self.compiled(alias).sql
-
     def run(self, params: Sequence, alias: str, before: str = "") -> list:
         """The models the queryset would answer with ``params`` in the placeholders'
         places, in its order. ``before``: statements without parameters sent ahead of the

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.db import connection
 
 # The first key of the two-key advisory lock, "hems" in ASCII: the second is the block.
@@ -28,11 +27,6 @@ NAMESPACE = 0x68656D73
 # lock of every session). Shards smaller than a block share its key with their
 # neighbours, and run one after the other.
 BLOCK = 64
-
-
-def shard_of(owner_id: int) -> int:
-    """The shard an owner falls in by this host's ``HEMS_TICK_HOMES_PER_SHARD``."""
-    return int(owner_id) // settings.HEMS_TICK_HOMES_PER_SHARD
 
 
 def block_of(owner_id: int) -> int:

@@ -41,6 +41,11 @@ def minute_of(moment: datetime) -> datetime:
     return (moment + timedelta(seconds=30)).replace(second=0, microsecond=0)
 
 
+def shard_of(owner_id: int) -> int:
+    """The shard an owner falls in by this host's ``HEMS_TICK_HOMES_PER_SHARD``."""
+    return int(owner_id) // settings.HEMS_TICK_HOMES_PER_SHARD
+
+
 def shard_bounds(shard: int) -> tuple[int, int]:
     """The owner ids [lo, hi) of a shard, by this host's ``HEMS_TICK_HOMES_PER_SHARD``."""
     size = settings.HEMS_TICK_HOMES_PER_SHARD

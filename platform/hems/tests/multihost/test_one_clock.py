@@ -13,8 +13,7 @@ from django.db import transaction
 from freezegun import freeze_time
 
 from hems.energy import cache
-from hems.simulation.shardlock import shard_of
-from hems.simulation.tick import minute_of, run_shard
+from hems.simulation.tick import minute_of, run_shard, shard_of
 from hems.tests.factories import kind_keys, make_device
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,7 +12,7 @@ from django.db import OperationalError, connection, transaction
 from django.test import override_settings
 
 from hems.simulation import shardlock
-from hems.simulation.tick import shard_bounds
+from hems.simulation.tick import shard_bounds, shard_of
 from hems.tests.factories import kind_keys, make_device
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,7 +48,7 @@ def waits(step: Callable[[], None], **settings) -> bool:
 
 def tick_lock(owner_id: int) -> None:
     """What a tick takes for the shard holding ``owner_id``, by the current setting."""
-    lo, hi = shard_bounds(shardlock.shard_of(owner_id))
+    lo, hi = shard_bounds(shard_of(owner_id))
     shardlock.lock_for_tick(lo, hi)
 
 
