@@ -39,26 +39,24 @@ QUERIES = {
 def timings(
     query: str, tokens: list[str], requests: int, profile: cProfile.Profile | None, cpu: list[float] | None = None
 ) -> list[float]:
-    """Milliseconds per request, each through Django's full stack (tick.latency's loop);
-    this process's CPU milliseconds of each appended to ``cpu`` (the database's not counted)."""
-    from django.test import Client
-
-    client = Client()
+    """Milliseconds per request, each through Django's full stack as gunicorn calls it
+    (tick.latency's loop); this process's CPU milliseconds of each appended to ``cpu``
+    (the database's not counted)."""
+    post = tick.graphql_poster()
     rng = random.Random(3)
-    body = json.dumps({"query": query})
+    body = json.dumps({"query": query}).encode()
     result = []
     for _ in range(requests):
         token = rng.choice(tokens)
         if profile is not None:
             profile.enable()
         started, used = time.perf_counter(), time.process_time()
-        response = client.post("/graphql/", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+        post(body, token)
         result.append((time.perf_counter() - started) * 1000)
         if cpu is not None:
             cpu.append((time.process_time() - used) * 1000)
         if profile is not None:
             profile.disable()
-        assert response.status_code == 200 and b'"errors"' not in response.content, response.content[:300]
     return result
 
 
@@ -76,7 +74,10 @@ def compare(tokens: list[str], requests: int, rounds: int) -> None:
                 values.setdefault((name, variant), []).extend(timings(query, tokens, requests // rounds, None, used))
     without_issue_14(False)
     load = os.getloadavg()
-    print(f"{os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {rounds} alternating rounds")
+    print(
+        f"{os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {rounds} alternating rounds, "
+        f"reference work {tick.machine_reference_ms():.1f} ms"
+    )
     print("| query | before p50 / p99 (ms) | after p50 / p99 (ms) | CPU of this process p50, before / after (ms) |")
     print("|---|---|---|---|")
     for name in QUERIES:
@@ -167,7 +168,10 @@ def main() -> None:
         compare(tokens, options.requests, options.compare)
         return
     load = os.getloadavg()
-    print(f"{os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {options.requests} requests each")
+    print(
+        f"{os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {options.requests} requests each, "
+        f"reference work {tick.machine_reference_ms():.1f} ms before"
+    )
     print("| query | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | mean (ms) |")
     print("|---|---|---|---|---|---|")
     profiles = {}
@@ -178,6 +182,7 @@ def main() -> None:
         p999, mean = tick.percentile(values, 99.9), sum(values) / len(values)
         print(f"| {name} | {p50:.2f} | {p99:.2f} | {p999:.2f} | {max(values):.2f} | {mean:.2f} |", flush=True)
         profiles[name] = profile
+    print(f"reference work {tick.machine_reference_ms():.1f} ms after")
     for name, profile in profiles.items():
         if profile is None:
             continue

@@ -80,6 +80,26 @@ def drop(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def machine_reference_ms() -> float:
+    """Milliseconds of a fixed piece of pure-Python work (JSON both ways, a loop), the
+    median of seven: printed beside the figures, so that runs on VMs of one kind, whose
+    CPU speed has been seen to swing by half within minutes, can be set side by side."""
+    import json
+    import statistics
+
+    document = {f"k{i}": [i * 1.5, str(i), {"a": i}] for i in range(2000)}
+    timings = []
+    for _ in range(7):
+        started = time.perf_counter()
+        for _ in range(5):
+            json.loads(json.dumps(document))
+        total = 0
+        for i in range(200_000):
+            total += i % 7
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
@@ -175,26 +195,58 @@ def raw_floor() -> tuple[float, float, int]:
     return read, write, len(rows)
 
 
+def graphql_poster():
+    """``post(body, token) -> bytes``: one GraphQL request to /graphql/ with a Bearer
+    token, as gunicorn makes it: hems.wsgi's application called with a server's environ,
+    its answer read through and closed. A refused or failed request raises.
+
+    Not Django's test ``Client``: its handler reconnects a signal receiver on every
+    request, and each connection leaves a ``weakref.finalize`` alive as long as the
+    receiver (three a request, for the whole run). No server does that; it grows the
+    garbage collector's oldest generation, whose passes then add milliseconds to the
+    requests that set them off (BENCHMARKS, "The API's garbage").
+    """
+    import io
+
+    from hems.wsgi import application
+
+    def post(body: bytes, token: str) -> bytes:
+        environ = {
+            "REQUEST_METHOD": "POST", "PATH_INFO": "/graphql/", "SCRIPT_NAME": "", "QUERY_STRING": "",
+            "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
+            "HTTP_AUTHORIZATION": f"Bearer {token}", "HTTP_HOST": "localhost", "SERVER_NAME": "localhost",
+            "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
+            "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
+        }  # fmt: skip
+        status = []
+        answer = application(environ, lambda line, headers, exc_info=None: status.append(line))
+        try:
+            content = b"".join(answer)
+        finally:
+            answer.close()
+        assert status[0].startswith("200 ") and b'"errors"' not in content, (status, content[:300])
+        return content
+
+    return post
+
+
 def latency(path_query: str, users, requests: int) -> tuple[float, float]:
     import json
     import random
 
-    from django.test import Client
     from graphql_jwt.shortcuts import get_token
 
-    client = Client()
+    post = graphql_poster()
+    body = json.dumps({"query": path_query}).encode()
     tokens = [get_token(user) for user in users]
     timings = []
     rng = random.Random(3)
     for _ in range(requests):
         token = rng.choice(tokens)
         started = time.perf_counter()
-        response = client.post(
-            "/graphql/", json.dumps({"query": path_query}), content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-        )  # fmt: skip
+        post(body, token)
         timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200 and b'"errors"' not in response.content, response.content[:300]
     return percentile(timings, 50), percentile(timings, 99)
 
 
@@ -279,7 +331,10 @@ def main() -> None:
     parser.add_argument("--database", default="hems_bench", help="recreated for each size, dropped at the end")
     parser.add_argument("--keep", action="store_true", help="keep the last size's database")
     options = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, load average {os.getloadavg()}")
+    print(
+        f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, load average {os.getloadavg()}, "
+        f"reference work {machine_reference_ms():.1f} ms"
+    )
     began = time.perf_counter()
     header = (
         "| homes | devices | shards | seed (s) | tick, 1 process (s) | devices/s "
@@ -329,7 +384,10 @@ def main() -> None:
     print()
     for note in notes:
         print(note)
-    print(f"total {time.perf_counter() - began:.0f} s, load average {os.getloadavg()}")
+    print(
+        f"total {time.perf_counter() - began:.0f} s, load average {os.getloadavg()}, "
+        f"reference work {machine_reference_ms():.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -41,24 +41,47 @@ def following(start: datetime, interval: str, zone: ZoneInfo) -> datetime:
         # In UTC: every hour exists once, even where local clocks repeat or skip one.
         return (start.astimezone(UTC) + timedelta(hours=1)).astimezone(zone)
     naive = start.replace(tzinfo=None)
-    if interval == "day":
-        naive += timedelta(days=1)
-    elif interval == "week":
-        naive += timedelta(days=7)
-    else:
-        naive = naive.replace(year=naive.year + naive.month // 12, month=naive.month % 12 + 1)
-    return naive.replace(tzinfo=zone)
+    step = _LOCAL_STEPS.get(interval)
+    return (naive + step if step else _next_month(naive)).replace(tzinfo=zone)
+
+
+_LOCAL_STEPS = {"day": timedelta(days=1), "week": timedelta(days=7)}
+
+
+def _next_month(naive: datetime) -> datetime:
+    return naive.replace(year=naive.year + naive.month // 12, month=naive.month % 12 + 1)
+
+
+# More than two offsets of one zone ever differ by (Samoa's skipped day in 2011: 24 hours).
+_OFFSETS_SPAN = timedelta(days=3)
 
 
 def bucket_starts(start: datetime, end: datetime, interval: str, zone: ZoneInfo, limit: int) -> list[datetime]:
     """Starts of the buckets overlapping ``[start, end)``; ValueError past ``limit``."""
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
-    starts = []
+    too_many = f"the range holds more than {limit} {interval} buckets"
+    starts: list[datetime] = []
     current = floor(start, interval, zone)
-    while current < end:
+    if interval == "hour":
+        while current < end:
+            if len(starts) == limit:
+                raise ValueError(too_many)
+            starts.append(current)
+            current = following(current, interval, zone)
+        return starts
+    # Days, weeks and months step in local time, as following() does, without its
+    # zone lookups at every step: a start more than any offset change before ``end``'s
+    # local time is before ``end``, so only the last few are compared with it (whose
+    # offset may be another zone's, which costs a lookup each).
+    naive = current.replace(tzinfo=None)
+    surely_before = end.astimezone(zone).replace(tzinfo=None) - _OFFSETS_SPAN
+    step = _LOCAL_STEPS.get(interval)
+    while True:
+        current = naive.replace(tzinfo=zone)
+        if naive >= surely_before and not current < end:
+            return starts
         if len(starts) == limit:
-            raise ValueError(f"the range holds more than {limit} {interval} buckets")
+            raise ValueError(too_many)
         starts.append(current)
-        current = following(current, interval, zone)
-    return starts
+        naive = naive + step if step else _next_month(naive)

@@ -355,15 +355,16 @@ def _grouped_in_sql(owner_id, start, end, interval, zone, days_until, hours_unti
             WHERE owner_id = %(owner)s AND hour_start >= %(start)s AND hour_start < %(end)s
         ) AS rows GROUP BY 1
     """
+    from hems.simulation.pgcopy import binary_rows
+
+    params = {
+        "interval": interval, "zone": zone.key, "owner": owner_id, "start": start, "end": end,
+        "days_until": days_until, "hours_from": max(start, days_until), "hours_until": hours_until,
+    }  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {
-                "interval": interval, "zone": zone.key, "owner": owner_id, "start": start, "end": end,
-                "days_until": days_until, "hours_from": max(start, days_until), "hours_until": hours_until,
-            },
-        )  # fmt: skip
-        rows = cursor.fetchall()
+        # A year by DAY is 365 rows of seven floats: in binary, none is written as text
+        # and parsed back (half the query's time as the client sees it).
+        rows = binary_rows(cursor, sql, params)
     return {datetime.fromtimestamp(epoch, UTC): dict(zip(ENERGY, values, strict=True)) for epoch, *values in rows}
 
 

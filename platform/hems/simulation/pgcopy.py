@@ -109,6 +109,15 @@ SEND = {"int8": "int8send", "float8": "float8send", "bool": "boolsend", "int4": 
         "timestamptz": "timestamptz_send"}  # fmt: skip
 
 
+def binary_rows(cursor, sql: str, params) -> list[tuple]:
+    """The rows of ``sql``, its parameters bound by the server, read in binary: a float
+    arrives as its eight bytes, not as text the server writes and psycopg parses back.
+    Django's cursors bind on the client, which cannot ask for a binary result."""
+    with logged(cursor, sql), cursor.db.wrap_database_errors, psycopg.Cursor(cursor.cursor.connection) as raw:
+        raw.execute(sql, params, binary=True, prepare=False)  # never prepared: see packed_rows
+        return raw.fetchall()
+
+
 def packed_rows(cursor, query: str, columns: list[tuple[str, str]]) -> np.ndarray:
     """The rows of ``query`` (fixed-width columns, none NULL) as :func:`copy_out` gives
     them, in no particular order, packed by the server into one ``bytea``: a binary
