@@ -82,14 +82,20 @@ def test_the_walk_answers_what_stepping_answers(zone_key, interval):
 
 
 def test_folds_are_kept_as_stepping_keeps_them():
-    """A range starting in the repeated hour of a night whose clocks go back at midnight
-    starts on the repeated midnight (fold 1), as stepping answers."""
+    """A range starting in the second 23:30 of a night whose clocks go back at midnight
+    (Santiago, 4 April 2026): its day's start carries that time's fold, 1, and the next
+    days' 0, as stepping answers."""
     zone = ZoneInfo("America/Santiago")
     repeated = datetime(2026, 4, 4, 23, 30, tzinfo=zone).astimezone(UTC) + timedelta(hours=1)
     got = bucket_starts(repeated, repeated + timedelta(days=3), "day", zone, 10)
+    assert [(start.isoformat(), start.fold) for start in got] == [
+        ("2026-04-04T00:00:00-03:00", 1),
+        ("2026-04-05T00:00:00-04:00", 0),
+        ("2026-04-06T00:00:00-04:00", 0),
+        ("2026-04-07T00:00:00-04:00", 0),
+    ]
     expected = stepped(repeated, repeated + timedelta(days=3), "day", zone, 10)
-    assert got == expected
-    assert [(start.isoformat(), start.fold) for start in got] == [(start.isoformat(), start.fold) for start in expected]
+    assert [(start, start.fold) for start in got] == [(start, start.fold) for start in expected]
 
 
 @pytest.mark.parametrize("interval", ["hour", "day", "week", "month"])

@@ -272,7 +272,7 @@ def without_back_references(device, specific) -> None:
 
     ``select_related`` links each device both ways with its kind's row and its state. As
     cycles, a listing's 150 instances stay for the garbage collector, and each of its
-    generation-1 passes walks a dozen listings' rows: 5 to 10 ms added to one ``allDevices``
+    generation-1 passes walks a dozen listings' rows: 5 to 12 ms added to one ``allDevices``
     in twelve (BENCHMARKS, "The API's garbage"). Nothing reads these links back: the
     listed instance keeps its state, and a kind's row its parent row.
     """

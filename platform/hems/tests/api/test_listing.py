@@ -63,7 +63,7 @@ def test_an_owner_without_devices_gets_none(user):
 def test_a_listing_is_freed_without_the_garbage_collector(user, other_user):
     """allDevices's instances hold no cycle: they are gone the moment the answer drops
     them, not at a later pass of the collector (which walked a dozen listings' rows, and
-    took 5 to 10 ms of whichever request set it off)."""
+    took 5 to 12 ms of whichever request set it off)."""
     every_kind_and_an_orphan(user, other_user)
     gc.collect()
     gc.disable()
