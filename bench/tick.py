@@ -207,18 +207,16 @@ def graphql_poster():
     requests that set them off (BENCHMARKS, "The API's garbage").
     """
     import io
+    from wsgiref.util import setup_testing_defaults
 
     from hems.wsgi import application
 
     def post(body: bytes, token: str) -> bytes:
         environ = {
-            "REQUEST_METHOD": "POST", "PATH_INFO": "/graphql/", "SCRIPT_NAME": "", "QUERY_STRING": "",
-            "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
-            "HTTP_AUTHORIZATION": f"Bearer {token}", "HTTP_HOST": "localhost", "SERVER_NAME": "localhost",
-            "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
-            "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
-            "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
+            "REQUEST_METHOD": "POST", "PATH_INFO": "/graphql/", "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body), "HTTP_AUTHORIZATION": f"Bearer {token}",
         }  # fmt: skip
+        setup_testing_defaults(environ)  # the rest a server sets: host, port, protocol, wsgi.*
         status = []
         answer = application(environ, lambda line, headers, exc_info=None: status.append(line))
         try:

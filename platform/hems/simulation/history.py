@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from hems.simulation.pgcopy import binary_rows
+
 logger = logging.getLogger("hems.simulation")
 
 TABLE = "hems_home_energy"
@@ -355,8 +357,6 @@ def _grouped_in_sql(owner_id, start, end, interval, zone, days_until, hours_unti
             WHERE owner_id = %(owner)s AND hour_start >= %(start)s AND hour_start < %(end)s
         ) AS rows GROUP BY 1
     """
-    from hems.simulation.pgcopy import binary_rows
-
     params = {
         "interval": interval, "zone": zone.key, "owner": owner_id, "start": start, "end": end,
         "days_until": days_until, "hours_from": max(start, days_until), "hours_until": hours_until,
