@@ -5,6 +5,8 @@
     .venv/bin/python bench/api.py --profile           # and the top of a cProfile of each
     .venv/bin/python bench/api.py --reuse             # skip the seeding: the database is there
     .venv/bin/python bench/api.py --reuse --no-freeze # without the web worker's start (hems.web_server)
+    .venv/bin/python bench/api.py --reuse --http      # over HTTP to bin/hems web (one worker), as deployed
+    .venv/bin/python bench/api.py --reuse --http --clients 8  # and 8 clients at once: throughput
 
 Recreates the database ``hems_bench_api`` (on the server of DATABASE_URL), seeds the
 homes, runs one tick (so every home has states and cached stats), then times
@@ -60,6 +62,82 @@ def timings(
     return result
 
 
+def over_http(tokens: list[str], requests: int, clients: int) -> None:
+    """The same requests over HTTP/1.1 (one keep-alive connection per client) to
+    ``bin/hems web`` with one worker on loopback: gunicorn, uvicorn, the ASGI application,
+    the database pool. Each client a thread of this process (the server is another)."""
+    import http.client
+    import socket
+    import subprocess
+    import threading
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "HEMS_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1", "DEBUG": "false"}
+    env["LOG_LEVEL"] = "WARNING"
+    server = subprocess.Popen([str(tick.ROOT / "bin" / "hems"), "web"], env=env, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                probe.request("GET", "/healthz")
+                if probe.getresponse().status == 200:
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("bin/hems web did not come up") from None
+                time.sleep(0.2)
+        load = os.getloadavg()
+        print(
+            f"{os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, over HTTP, {clients} client(s), "
+            f"{requests} requests each query, reference work {tick.machine_reference_ms():.1f} ms"
+        )
+        print("| query | p50 (ms) | p99 (ms) | max (ms) | requests/s |")
+        print("|---|---|---|---|---|")
+        for name, query in QUERIES.items():
+            body = json.dumps({"query": query}).encode()
+            values: list[float] = []
+            for timed, count in ((False, 20), (True, requests // clients)):  # warm-up, then timed
+                threads = [
+                    threading.Thread(target=http_client, args=(port, body, tokens, count, i, values if timed else []))
+                    for i in range(clients)
+                ]
+                started = time.perf_counter()
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                elapsed = time.perf_counter() - started
+            if len(values) != clients * (requests // clients):
+                raise SystemExit(f"{name}: a request failed (see above)")
+            p50, p99 = tick.percentile(values, 50), tick.percentile(values, 99)
+            print(f"| {name} | {p50:.2f} | {p99:.2f} | {max(values):.2f} | {len(values) / elapsed:.0f} |", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def http_client(port: int, body: bytes, tokens: list[str], count: int, seed: int, values: list[float]) -> None:
+    """``count`` requests on one keep-alive connection, each one's milliseconds appended
+    to ``values``; stops at the first that fails, printing it."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    rng = random.Random(seed)
+    for _ in range(count):
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {rng.choice(tokens)}"}
+        started = time.perf_counter()
+        connection.request("POST", "/graphql/", body, headers)
+        response = connection.getresponse()
+        answer = response.read()
+        if response.status != 200 or b'"errors"' in answer:
+            print(f"failed: {response.status} {answer[:300]!r}")
+            return
+        values.append((time.perf_counter() - started) * 1000)
+
+
 def compare(tokens: list[str], requests: int, rounds: int) -> None:
     """p50/p99 of each query with and without issue 14's changes, over alternating rounds
     of ``requests // rounds`` requests each (the load of the machine hits both alike)."""
@@ -92,9 +170,10 @@ def compare(tokens: list[str], requests: int, rounds: int) -> None:
 def without_issue_14(off: bool) -> None:
     """Switch off, in this process, what issue 14 added (for --compare): the documents
     kept, the compiled listing and user lookup, the planned joins, the quick execution
-    context and the CSRF cookie no longer set."""
+    context, the CSRF cookie no longer set and the health check without a round trip."""
     from contextlib import nullcontext
 
+    from django.db.backends.postgresql.base import DatabaseWrapper as DjangoWrapper
     from graphql_jwt import utils as jwt_utils
     from graphql_jwt.settings import jwt_settings
 
@@ -103,6 +182,7 @@ def without_issue_14(off: bool) -> None:
     from hems.api.devices import listing, plan, queries
     from hems.api.execution import Execution
     from hems.devices.models import Device
+    from hems.postgresql.base import DatabaseWrapper
 
     # (object, attribute, its value with issue 14's work off)
     switched = [
@@ -112,6 +192,7 @@ def without_issue_14(off: bool) -> None:
         (view, "Execution", AtomicMutations),
         (view, "_graphene_dispatch", view.GraphQLView.dispatch),  # with its CSRF cookie
         (jwt_settings, "JWT_GET_USER_BY_NATURAL_KEY_HANDLER", jwt_utils.get_user_by_natural_key),  # the ORM's
+        (DatabaseWrapper, "is_usable", DjangoWrapper.is_usable),  # the health check's SELECT 1
     ]
     saved = without_issue_14.__dict__.setdefault("saved", [getattr(obj, name) for obj, name, _ in switched])
     documents.documents.clear()
@@ -136,6 +217,8 @@ def main() -> None:
         "--compare", type=int, default=0, metavar="ROUNDS",
         help="alternate ROUNDS times between the API as it is and without issue 14's changes",
     )  # fmt: skip
+    parser.add_argument("--http", action="store_true", help="time the requests over HTTP to bin/hems web instead")
+    parser.add_argument("--clients", type=int, default=1, help="with --http: clients at once, each its connection")
     options = parser.parse_args()
 
     import django
@@ -164,6 +247,9 @@ def main() -> None:
 
         warm_and_freeze()  # as each web worker does before its first request
 
+    if options.http:
+        over_http(tokens, options.requests, options.clients)
+        return
     if options.compare:
         compare(tokens, options.requests, options.compare)
         return

@@ -57,6 +57,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, its health check before each reuse without a round trip
+    # (hems.postgresql.health).
+    DATABASES["default"]["ENGINE"] = "hems.postgresql"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The web server and the ticker share the file: WAL lets readers run beside the
     # writer, IMMEDIATE transactions wait for the lock instead of failing mid-way.
@@ -70,14 +74,18 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # PostgreSQL; SQLite keeps the index without the extra columns, which is fine here.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 elif env_bool("HEMS_DATABASE_POOL", False):
-    # The ASGI web server runs each request in a thread of its own: a persistent
-    # connection per thread would pile up, so the web process shares a pool instead.
+    # The ASGI web server runs sync views on a pool of threads and an async view's
+    # database calls in threads of the request's own: a persistent connection per
+    # thread would pile up, so the web process shares a pool instead.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": int(os.environ.get("HEMS_DATABASE_POOL_SIZE", "10")),
         "timeout": 10,
     }
+# HTTP requests for sync views that a web worker runs at once, each on a thread of a
+# fixed pool (hems.http_threads); by default as many as its database pool's connections.
+HEMS_WEB_THREADS = int(os.environ.get("HEMS_WEB_THREADS") or os.environ.get("HEMS_DATABASE_POOL_SIZE") or "10")
 # No Redis in embedded mode: energyStats is computed from the database each time.
 REDIS_URL = os.environ.get("REDIS_URL") or (None if EMBEDDED else "redis://127.0.0.1:6379/0")
 
