@@ -34,6 +34,7 @@ def http(path: str, method: str = "GET", body: bytes = b"") -> tuple[int, bytes]
             message = await communicator.receive_output(10)
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
+                await communicator.wait(10)  # the request's end too: the response closed after its last byte
                 return start["status"], b"".join(chunks)
 
     return asyncio.run(run())
