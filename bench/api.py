@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""API latency in-process, through Django's full request stack (as bench/tick.py measures it).
+"""API latency in-process, through Django's full request stack (as bench/tick.py measures it),
+or over HTTP to the server as deployed (``--http``).
 
     .venv/bin/python bench/api.py                     # 200 homes x 50, 500 requests per query
     .venv/bin/python bench/api.py --profile           # and the top of a cProfile of each
@@ -71,17 +72,17 @@ def over_http(tokens: list[str], requests: int, clients: int) -> None:
     import subprocess
     import threading
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
     env = {**os.environ, "HEMS_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1", "DEBUG": "false"}
     env["LOG_LEVEL"] = "WARNING"
     server = subprocess.Popen([str(tick.ROOT / "bin" / "hems"), "web"], env=env, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
         while True:
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             try:
-                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                 probe.request("GET", "/healthz")
                 if probe.getresponse().status == 200:
                     break
@@ -89,6 +90,8 @@ def over_http(tokens: list[str], requests: int, clients: int) -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("bin/hems web did not come up") from None
                 time.sleep(0.2)
+            finally:
+                probe.close()
         load = os.getloadavg()
         print(
             f"{os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, over HTTP, {clients} client(s), "
