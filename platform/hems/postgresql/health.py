@@ -1,4 +1,4 @@
-"""Is a kept PostgreSQL connection still good? Asked without a round trip.
+"""Is a PostgreSQL connection kept for reuse still good? Asked without a round trip.
 
 Django checks a kept connection before each request or task that reuses it
 (``CONN_HEALTH_CHECKS``): ``SELECT 1`` on a connection of its own, an empty query through
