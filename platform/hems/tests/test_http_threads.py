@@ -16,13 +16,13 @@ from hems.asgi import application
 from hems.http_threads import is_async_view, path_info
 
 
-def http(path: str, method: str = "GET", body: bytes = b"") -> tuple[int, bytes]:
-    """One request through hems's ASGI application, as uvicorn makes it."""
+def http(path: str, method: str = "GET", body: bytes = b"", client: str = "127.0.0.1") -> tuple[int, bytes]:
+    """One request through hems's ASGI application, as uvicorn makes it, from ``client``."""
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
         "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
         "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json")],
-        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+        "client": (client, 50000), "server": ("127.0.0.1", 8000),
     }  # fmt: skip
 
     async def run():
@@ -76,6 +76,14 @@ def test_an_async_view_goes_to_djangos_asgi_handler(signal_threads):
     status, body = http("/graphql/stream", method="POST", body=b"{}")
     assert status == 401 and b"UNAUTHENTICATED" in body  # the SSE view's own answer
     assert signal_threads["started"] and not any(name.startswith("WSGI") for name in signal_threads["started"])
+
+
+@override_settings(ALLOWED_HOSTS=["127.0.0.1"], HEMS_TRUSTED_PROXIES=0)
+@pytest.mark.parametrize(("client", "status"), [("127.0.0.1", 200), ("203.0.113.9", 403)])
+def test_the_peer_address_reaches_the_view_through_the_pool(client, status):
+    # The login throttle and /metrics's allow-list read REMOTE_ADDR: the thread pool's
+    # WSGI environ must carry the ASGI server's peer, as Django's ASGI handler did.
+    assert http("/metrics", client=client)[0] == status
 
 
 @pytest.mark.parametrize(
