@@ -190,5 +190,6 @@ class KindAdmin(DeviceActions, admin.ModelAdmin):
 
     @admin.display(description="Last simulated")
     def simulated_at(self, obj):
-        state = getattr(obj, "state", None)
-        return None if state is None else state.simulated_at
+        from hems.simulation import ticked
+
+        return ticked.last_simulated_of(getattr(obj, "state", None))

@@ -131,11 +131,13 @@ def stats_from_database(owner_id: int, now: datetime) -> EnergyStats:
     from hems.devices.liveness import is_live
     from hems.devices.models import DeviceState
     from hems.plugins import registry
+    from hems.simulation import ticked
 
     rows = list(
         DeviceState.objects.filter(device__owner_id=owner_id).values_list(
             "device__device_type", "device__kind", "device__status", "available",
             "power_w", "flow_w", "level_wh", "capacity_wh", "simulated_at", "device__source", "reported_at",
+            ticked.last_tick_expression("owner_id"),
         )
     )  # fmt: skip
     if not rows:
@@ -161,7 +163,9 @@ def stats_from_database(owner_id: int, now: datetime) -> EnergyStats:
         capacity_wh=np.array([v or 0.0 for v in columns[7]], dtype=float),
         charging_is_consumption=np.array([counts_charging_as_consumption(k) for k in columns[1]], dtype=bool),
     )
-    simulated = [t for t in columns[8] if t is not None]
+    # The rows a tick left unchanged were simulated all the same (hems.simulation.ticked).
+    simulated = [ticked.last_simulated(t, latest) for t, latest in zip(columns[8], columns[11], strict=True)]
+    simulated = [t for t in simulated if t is not None]
     return home_totals(devices, 1).stats(0, max(simulated) if simulated else now)
 
 

@@ -8,9 +8,13 @@ whole again: its devices with their state in one query, each kind's attributes i
 one more, and the homes. Rows arrive packed by the server into one value
 (``pgcopy.packed_rows``), decoded without a loop over rows.
 
-The process also keeps the state rows as its last tick wrote them (``stored``): while
-the configuration holds, the next tick reads only the state rows someone else wrote
-since (their ``xmin`` is not the tick's transaction), usually none.
+The process also keeps the state rows as its ticks left them (``stored``), with the
+transaction that last wrote each (its ``xmin``): while the configuration holds, the next
+tick reads only the state rows someone else wrote since, usually none.
+
+A row's ``simulated_at`` is when a tick last changed it (the tick rewrites only rows
+whose state changed): the loaded rows carry the instant each device was last
+simulated, the later of that and the latest tick over its owner (``ticked``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from hems.plugins import Registry
 from hems.sdk.kinds import DeviceKind
 from hems.sdk.simulation import State
 from hems.sdk.types import DeviceType
+from hems.simulation import ticked
 from hems.simulation.pgcopy import PG_EPOCH_S, epoch_seconds, packed_rows
 
 HOUR_ENERGY = ("energy_wh", "charge_wh", "discharge_wh")
@@ -61,6 +66,7 @@ STATE_COLUMNS = [
     ("hour_discharge_wh", "s.hour_discharge_wh", "float8"),
     ("closed_start", "COALESCE(s.closed_hour_start, '-infinity')", "timestamptz"),
     *[(name, f"COALESCE(s.{name}, 'NaN')", "float8") for name in CLOSED_HOUR[1:]],
+    ("xmin", "s.xmin::text::int8", "int8"),  # the transaction that wrote the row (``stored``)
     ("updated_us", "d.updated_at", "timestamptz"),
 ]
 TIMESTAMPS = {name for name, _, pg_type in STATE_COLUMNS + REPORT_COLUMNS if pg_type == "timestamptz"}
@@ -100,6 +106,7 @@ class KindRows:
     updated_us: np.ndarray | None = None  # each device's updated_at, in microseconds
     live_source: np.ndarray | None = None  # bool: the device reports its own state (not simulated)
     reports: dict[str, np.ndarray] | None = None  # live devices: reported_at (epoch) and pending energies
+    xmin: np.ndarray | None = None  # int64: the transaction that wrote each state row as read (0: unknown)
 
     def __post_init__(self) -> None:
         n = len(self.ids)
@@ -113,6 +120,8 @@ class KindRows:
             self.live_source = np.zeros(n, dtype=bool)
         if self.reports is None:
             self.reports = no_reports(n)
+        if self.xmin is None:
+            self.xmin = np.zeros(n, dtype=np.int64)
 
     def take(self, index) -> KindRows:
         return KindRows(
@@ -128,6 +137,7 @@ class KindRows:
             updated_us=self.updated_us[index],
             live_source=self.live_source[index],
             reports={name: values[index] for name, values in self.reports.items()},
+            xmin=self.xmin[index],
         )
 
     def merged(self, other: KindRows) -> KindRows:
@@ -151,6 +161,7 @@ class KindRows:
             updated_us=join(self.updated_us, other.updated_us),
             live_source=join(self.live_source, other.live_source),
             reports={name: join(values, other.reports[name]) for name, values in self.reports.items()},
+            xmin=join(self.xmin, other.xmin),
         )
         return both.take(np.argsort(both.ids, kind="stable"))
 
@@ -331,6 +342,7 @@ def live(kind: DeviceKind, rows: np.ndarray) -> dict:
             **{name: native(rows, f"hour_{name}") for name in HOUR_ENERGY},
             **{name: native(rows, name) for name in CLOSED_HOUR},
         },
+        "xmin": native(rows, "xmin", np.int64),
     }
 
 
@@ -404,17 +416,18 @@ def kind_rows(
 
 @dataclass
 class Written:
-    """The shard's rows as this process's last tick stored them (``stored``), the id
-    of the transaction that wrote them and when (this process's monotonic clock)."""
+    """The shard's rows as this process's ticks left them (``stored``), each with the
+    transaction that last wrote it (``KindRows.xmin``), and when the last tick was
+    (this process's monotonic clock)."""
 
-    xid: str
     kinds: list[KindRows]
     at: float = field(default_factory=time.monotonic)
 
 
 # A transaction id is 32 bits and wraps around: one kept longer than this could, in
 # principle, match a row written much later by another transaction with the same id.
-# No PostgreSQL runs through 2^32 transactions in an hour.
+# No PostgreSQL runs through 2^32 transactions in an hour, and every row a tick
+# simulates is rewritten at least hourly (its running hour rolls over).
 WRITTEN_MAX_AGE_S = 3600.0
 
 
@@ -444,7 +457,8 @@ REFRESH_WINDOW_US = 5 * 60 * 1_000_000
 loads: Counter = Counter()
 # How often the exact version was read (the owner counters had moved, or no cache).
 versions_read: Counter = Counter()
-# How its state rows were read: "all", or only those "changed" since this process wrote them.
+# How its state rows were read: "all", or only those "changed" since this process wrote them
+# (and how many "rows again" that read).
 state_reads: Counter = Counter()
 
 
@@ -514,14 +528,20 @@ def load_states(lo: int, hi: int) -> np.ndarray:
 
 
 def changed_states(written: Written, lo: int, hi: int) -> list[KindRows] | None:
-    """The rows this process last wrote, with the state rows anyone else wrote since
-    (a different ``xmin``) read again; None when one of those is a device it does
-    not know (read everything instead)."""
+    """The rows as this process's ticks left them, with the state rows anyone else wrote
+    since read again: those whose ``xmin`` is none of the transactions the kept rows
+    were written by (a row's ``xmin`` is always the transaction that wrote its current
+    version, so a kept row with one of them is as kept, and a row someone else wrote
+    carries theirs). None when one of those is a device it does not know (read
+    everything instead)."""
+    known = np.unique(np.concatenate([k.xmin for k in written.kinds])) if written.kinds else []
+    xids = ",".join(str(int(xid)) for xid in known)
     query = (
         f"SELECT {', '.join(sql for _, sql, _ in STATE_ONLY)} FROM hems_device_state s "
-        f"WHERE s.owner_id >= {int(lo)} AND s.owner_id < {int(hi)} AND s.xmin <> '{int(written.xid)}'::xid"
+        f"WHERE s.owner_id >= {int(lo)} AND s.owner_id < {int(hi)} AND NOT s.xmin = ANY('{{{xids}}}'::xid[])"
     )
     rows = rows_by_id(query, [(name, pg_type) for name, _, pg_type in STATE_ONLY])
+    state_reads["rows again"] += len(rows)
     if not len(rows):
         return written.kinds
     ids = native(rows, "id", np.int64)
@@ -539,6 +559,7 @@ def changed_states(written: Written, lo: int, hi: int) -> list[KindRows] | None:
                 capacity_wh=np.where(hit, fresh["capacity_wh"], k.capacity_wh),
                 simulated_at=np.where(hit, fresh["simulated_at"], k.simulated_at),
                 hour=hour,
+                xmin=np.where(hit, fresh["xmin"], k.xmin),
             )
             found += int(hit.sum())
         kinds.append(k)
@@ -548,16 +569,16 @@ def changed_states(written: Written, lo: int, hi: int) -> list[KindRows] | None:
 STATE_FIELDS = tuple(State.__dataclass_fields__)
 
 
-def remember_written(lo: int, hi: int, xid: str | None, kinds: list[KindRows] | None) -> None:
-    """Keep what the tick just wrote to the shard (``stored.rows_as_written``) for the
-    next tick's load; ``xid`` None forgets it (the next tick reads every row)."""
+def remember_written(lo: int, hi: int, kinds: list[KindRows] | None) -> None:
+    """Keep the shard's rows as the tick just left them (``stored.rows_as_written``) for
+    the next tick's load; None forgets them (the next tick reads every row)."""
     cached = _cache.get((lo, hi))
     if cached is not None:
-        if xid is None or kinds is None:
+        if kinds is None:
             cached.written = None
         else:
             order = {rows.kind.key: i for i, rows in enumerate(cached.kinds)}  # the engine's order is its own
-            cached.written = Written(xid, sorted(kinds, key=lambda rows: order.get(rows.kind.key, len(order))))
+            cached.written = Written(sorted(kinds, key=lambda rows: order.get(rows.kind.key, len(order))))
 
 
 def with_states(rows: KindRows, states: np.ndarray, ids: np.ndarray) -> KindRows | None:
@@ -621,9 +642,17 @@ def load_shard(registry: Registry, lo: int, hi: int) -> tuple[Homes, list[KindRo
     if connection.vendor != "postgresql":
         from hems.simulation import portable_loader  # the embedded mode's simple path
 
-        return portable_loader.load_shard(registry, lo, hi)
-    homes, kinds = _load_shard(registry, lo, hi)
-    return homes, with_reports(kinds, lo, hi)
+        homes, kinds = portable_loader.load_shard(registry, lo, hi)
+    else:
+        homes, kinds = _load_shard(registry, lo, hi)
+        kinds = with_reports(kinds, lo, hi)
+    return homes, with_ticks(kinds, lo, hi)
+
+
+def with_ticks(kinds: list[KindRows], lo: int, hi: int) -> list[KindRows]:
+    """Each device's ``simulated_at``: the instant it was last simulated (``ticked``)."""
+    found = ticked.ranges(lo, hi)
+    return [replace(k, simulated_at=ticked.simulated_at(k.simulated_at, k.owner, found)) for k in kinds]
 
 
 def _load_shard(registry: Registry, lo: int, hi: int) -> tuple[Homes, list[KindRows]]:

@@ -18,6 +18,28 @@ class TickShard(models.Model):
         return f"tick {self.instant:%Y-%m-%d %H:%M} shard {self.shard}"
 
 
+class TickedOwners(models.Model):
+    """The latest tick applied to a range of owners: every device of theirs that tick
+    found was simulated at ``instant`` or later.
+
+    The tick rewrites only the state rows whose state changed (most devices idle through
+    most minutes), so a row's own ``simulated_at`` is when its state last changed by a
+    tick; the instant it was last simulated is the later of that and this (``ticked``).
+    One row per range the fan-out used (a shard's owners), moved forward in the
+    shard's transaction."""
+
+    owner_lo = models.BigIntegerField()
+    owner_hi = models.BigIntegerField()  # exclusive
+    instant = models.DateTimeField()
+
+    class Meta:
+        db_table = "hems_ticked_owners"
+        constraints = [models.UniqueConstraint(fields=["owner_lo", "owner_hi"], name="hems_ticked_owners_range")]
+
+    def __str__(self) -> str:
+        return f"owners {self.owner_lo} to {self.owner_hi - 1} ticked at {self.instant:%Y-%m-%d %H:%M}"
+
+
 class HomeEnergy(models.Model):
     """A home's energy over one tick (Wh), the source of energyHistory.
 

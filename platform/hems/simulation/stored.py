@@ -1,10 +1,15 @@
-"""The state rows as a tick left them, kept by the process for its next tick.
+"""The state rows as a tick left them: which to rewrite, and what the process keeps.
 
-A shard's state rows change every minute, and almost always only by the tick that
-runs the shard. The process that wrote them keeps what it wrote, exactly as
-PostgreSQL stores it, and the transaction id that wrote them: the next tick then reads
-only the rows whose ``xmin`` differs, the rows someone else (a live report, a user's
-change) wrote since, instead of every row of the shard (``loader.load_shard``).
+Most devices come out of a minute exactly as they went in (idle, switched off, away,
+full with nothing to do): :func:`must_write` picks the rows whose
+stored state would change, and only those are rewritten (``writer``); the shard's
+``ticked`` record says the others were simulated too.
+
+A shard's state rows change only by the tick that runs the shard, almost always. The
+process keeps every row as the tick left it, exactly as PostgreSQL stores it, with the
+transaction that last wrote it: the next tick then reads only the rows someone else (a
+live report, a user's change) wrote since, instead of every row of the shard
+(``loader.load_shard``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from django.db import connection
 
 from hems.sdk.simulation import State
 from hems.sdk.types import DeviceType
-from hems.simulation.loader import KindRows
+from hems.simulation.engine import KEEP
+from hems.simulation.loader import CLOSED_HOUR, HOUR_ENERGY, KindRows
 from hems.simulation.pgcopy import epoch_seconds, timestamps
 
 
@@ -33,16 +39,50 @@ def stored_level(level: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(capacity), np.nan, clipped)
 
 
-def rows_as_written(result) -> list[KindRows]:
-    """Each kind's rows of ``result`` (an ``engine.ShardResult``) with the state the
-    write stored for the devices it simulated (``due``); the others as loaded."""
+def same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Equal, NaN (NULL as read) to NaN."""
+    return (a == b) | (np.isnan(a) & np.isnan(b))
+
+
+def new_level(k) -> np.ndarray:
+    """A kind result's new levels as the write stores and the loader reads them: other
+    kinds than storage read theirs as NaN, whatever the row holds (loader.live)."""
+    if k.rows.kind.device_type == DeviceType.STORAGE:
+        return stored_level(k.state.level_wh, k.rows.capacity_wh)
+    return np.full(len(k.rows), np.nan)
+
+
+def must_write(k) -> np.ndarray:
+    """Which state rows of a kind's result (``engine.KindResult``) the write rewrites:
+    of the devices the tick simulated (``due``), those whose row, as stored, would
+    change; a device never simulated before (its first instant); and every live device
+    (the energy its reports left, ``pending_*``, goes to 0)."""
+    rows, new = k.rows, k.state
+    old = rows.state
+    unchanged = (
+        (new.available == old.available)
+        & same(new.power_w, old.power_w)
+        & same(new.flow_w, old.flow_w)
+        & same(new_level(k), old.level_wh)
+        & same(as_stored(new.since), old.since)
+        & same(new.aux, old.aux)
+        & same(as_stored(k.hour["start"]), rows.hour["start"])
+        & (k.filing == KEEP)
+    )
+    for name in (*HOUR_ENERGY, *CLOSED_HOUR):
+        unchanged &= same(k.hour[name], rows.hour[name])
+    return k.due & (~unchanged | np.isnan(rows.simulated_at) | rows.live_source)
+
+
+def rows_as_written(result, writes: list[np.ndarray], xid: int | None) -> list[KindRows]:
+    """Each kind's rows of ``result`` (an ``engine.ShardResult``) as the tick left them:
+    the state the write stored for the devices it simulated (``due``; rewritten where
+    ``writes``, by transaction ``xid``, else already so), the others as loaded."""
     instant = as_stored(np.array([result.instant.timestamp()]))[0]
     kinds = []
-    for k in result.kinds:
+    for k, written in zip(result.kinds, writes, strict=True):
         rows, due, new = k.rows, k.due, k.state
-        storage = rows.kind.device_type == DeviceType.STORAGE
-        # Other kinds read their level as NaN, whatever the row holds (loader.live).
-        level = stored_level(new.level_wh, rows.capacity_wh) if storage else np.full(len(rows), np.nan)
+        level = new_level(k)
         state = State(
             available=np.where(due, new.available, rows.state.available),
             power_w=np.where(due, new.power_w, rows.state.power_w),
@@ -53,19 +93,22 @@ def rows_as_written(result) -> list[KindRows]:
         )
         hour = {name: np.where(due, values, rows.hour[name]) for name, values in k.hour.items()}
         hour["start"] = np.where(due, as_stored(k.hour["start"]), rows.hour["start"])
-        kinds.append(replace(rows, state=state, simulated_at=np.where(due, instant, rows.simulated_at), hour=hour))
+        simulated_at = np.where(due, instant, rows.simulated_at)  # the rows not rewritten: by ``ticked``
+        xmin = np.where(written, xid, rows.xmin) if xid is not None else rows.xmin
+        kinds.append(replace(rows, state=state, simulated_at=simulated_at, hour=hour, xmin=xmin))
     return kinds
 
 
-def writer_xid(result) -> str | None:
+def writer_xid(result, writes: list[np.ndarray]) -> int | None:
     """The id of the (sub)transaction whose UPDATE wrote the shard's state rows: every
     row it wrote carries it as ``xmin``. None when it wrote none."""
-    for k in result.kinds:
-        if k.due.any():
+    for k, written in zip(result.kinds, writes, strict=True):
+        if written.any():
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT xmin::text FROM hems_device_state WHERE device_id = %s", [int(k.rows.ids[k.due][0])]
+                    "SELECT xmin::text::int8 FROM hems_device_state WHERE device_id = %s",
+                    [int(k.rows.ids[written][0])],
                 )
                 row = cursor.fetchone()
-            return None if row is None else row[0]
+            return None if row is None else int(row[0])
     return None

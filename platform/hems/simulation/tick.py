@@ -20,7 +20,7 @@ from hems import metrics
 from hems.energy import cache
 from hems.plugins import registry
 from hems.push import publish_changes
-from hems.simulation import engine, loader, recording, shardlock, stored, writer
+from hems.simulation import engine, loader, recording, shardlock, stored, ticked, writer
 
 logger = logging.getLogger("hems.simulation")
 
@@ -30,8 +30,9 @@ class ShardReport:
     instant: datetime
     shard: int
     applied: bool
-    devices: int = 0
+    devices: int = 0  # simulated
     homes: int = 0
+    written: int = 0  # state rows rewritten: the devices whose stored state changed
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -90,10 +91,36 @@ def run_shard(instant: datetime, shard: int, bounds: tuple[int, int] | None = No
     timings: dict[str, float] = {}
     started = time.perf_counter()
     lo, hi = shard_bounds(shard) if bounds is None else check_bounds(shard, bounds)
+    try:
+        applied = _apply_shard(instant, shard, lo, hi, timings, started)
+    except BaseException:
+        loader.remember_written(lo, hi, None)  # what it kept may be a rolled-back write
+        raise
+    if applied is None:
+        logger.info("tick %s shard %d already applied", instant.isoformat(), shard)
+        return metrics.observe_shard(ShardReport(instant, shard, applied=False))
+    result, written, loaded_at = applied
+    metrics.observe_commit(instant)  # the lag from the scheduled minute
+    mark = time.perf_counter()
+    cache.write_totals(result.owners, result.totals, instant, loaded_at)
+    timings["write_redis"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    # Committed and cached: subscribers of these homes read the new figures (hems.push).
+    publish_changes(result.owners.tolist())
+    timings["push"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - started
+    report = ShardReport(
+        instant, shard, applied=True, devices=result.devices, homes=len(result.owners), written=written, seconds=timings
+    )
+    return metrics.observe_shard(report)
+
+
+def _apply_shard(instant: datetime, shard: int, lo: int, hi: int, timings: dict, started: float):
+    """The shard's transaction: (result, state rows written, Redis's clock at the load),
+    or None if (instant, shard) was already applied."""
     with transaction.atomic():
         if not claim(instant, shard):
-            logger.info("tick %s shard %d already applied", instant.isoformat(), shard)
-            return metrics.observe_shard(ShardReport(instant, shard, applied=False))
+            return None
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 # The write's hash join over a shard's rows (about 15 MB at 2,500 homes)
@@ -114,11 +141,16 @@ def run_shard(instant: datetime, shard: int, bounds: tuple[int, int] | None = No
         )
         timings["simulate"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        written = writer.write_states(result)
+        # Only the rows whose state changed; the others were simulated all the same.
+        writes = [stored.must_write(k) for k in result.kinds]
+        written = writer.write_states(result, writes)
+        ticked.record(lo, hi, instant)
         if connection.vendor == "postgresql":
             # Kept for the next tick, which then reads only the rows others wrote since.
-            xid = stored.writer_xid(result) if written == result.devices else None
-            loader.remember_written(lo, hi, xid, stored.rows_as_written(result) if xid else None)
+            whole = written == sum(int(w.sum()) for w in writes)  # else a row was newer, or gone
+            xid = stored.writer_xid(result, writes) if whole and written else None
+            kept = stored.rows_as_written(result, writes, xid) if whole and (xid or not written) else None
+            loader.remember_written(lo, hi, kept)
         timings["write_db"] = time.perf_counter() - mark
         mark = time.perf_counter()
         recording.write_history(result)
@@ -126,20 +158,10 @@ def run_shard(instant: datetime, shard: int, bounds: tuple[int, int] | None = No
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE hems_tick_shard SET devices = %s, finished_at = %s WHERE instant = %s AND shard = %s",
-                [written, timezone.now(), instant, shard],
+                [result.devices, timezone.now(), instant, shard],
             )
         timings["history"] = time.perf_counter() - mark
-    metrics.observe_commit(instant)  # the lag from the scheduled minute
-    mark = time.perf_counter()
-    cache.write_totals(result.owners, result.totals, instant, loaded_at)
-    timings["write_redis"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    # Committed and cached: subscribers of these homes read the new figures (hems.push).
-    publish_changes(result.owners.tolist())
-    timings["push"] = time.perf_counter() - mark
-    timings["total"] = time.perf_counter() - started
-    report = ShardReport(instant, shard, applied=True, devices=written, homes=len(result.owners), seconds=timings)
-    return metrics.observe_shard(report)
+    return result, written, loaded_at
 
 
 def run_tick(instant: datetime) -> list[ShardReport]:

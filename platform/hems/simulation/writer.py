@@ -60,20 +60,21 @@ WHERE s.device_id = t.device_id AND (s.simulated_at IS NULL OR s.simulated_at < 
 """
 
 
-def write_states(result: ShardResult) -> int:
-    """Rewrite the state row of every device the tick simulated; returns the count."""
-    parts = [(k.rows.ids[k.due], k.state.take(k.due), k) for k in result.kinds if k.due.any()]
+def write_states(result: ShardResult, writes: list[np.ndarray]) -> int:
+    """Rewrite the state rows ``writes`` picks (per kind of ``result``, a mask of its
+    devices: ``stored.must_write``); returns how many were rewritten."""
+    parts = [(k.rows.ids[w], k.state.take(w), k, w) for k, w in zip(result.kinds, writes, strict=True) if w.any()]
     if not parts:
         return 0
-    ids = np.concatenate([ids for ids, _, _ in parts])
+    ids = np.concatenate([ids for ids, _, _, _ in parts])
 
     def column(name):
         if name.startswith("hour_"):
             key = name.removeprefix("hour_")
-            return np.concatenate([k.hour[key][k.due] for _, _, k in parts])
-        return np.concatenate([getattr(state, name) for _, state, _ in parts])
+            return np.concatenate([k.hour[key][w] for _, _, k, w in parts])
+        return np.concatenate([getattr(state, name) for _, state, _, _ in parts])
 
-    filing = np.concatenate([k.filing[k.due] for _, _, k in parts]).astype(np.int32)
+    filing = np.concatenate([k.filing[w] for _, _, k, w in parts]).astype(np.int32)
     if connection.vendor != "postgresql":
         return _write_states_portable(result.instant, ids, column, filing)
     with connection.cursor() as cursor:

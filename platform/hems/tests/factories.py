@@ -21,3 +21,11 @@ def kind_keys() -> list[str]:
 
 def storage_kind_keys() -> list[str]:
     return sorted(k for k, kind in registry().kinds.items() if kind.device_type == "storage")
+
+
+def last_simulated(state):
+    """When the tick last simulated a device (``DeviceState``): its row's ``simulated_at``
+    is when a tick last changed it (``hems.simulation.ticked``)."""
+    from hems.simulation.ticked import last_simulated_of
+
+    return last_simulated_of(state)

@@ -160,8 +160,16 @@ class DeviceResolvers:
 
     @staticmethod
     def resolve_last_simulated_at(device, info):
+        from hems.simulation import ticked
+
         state = getattr(device, "state", None)
-        return state.simulated_at if state is not None else None
+        if state is None or state.simulated_at is None:
+            return None
+        # The owner's latest tick, read once per request (a listing is one owner's).
+        ticks = info.context.__dict__.setdefault("_hems_last_ticks", {})
+        if device.owner_id not in ticks:
+            ticks[device.owner_id] = ticked.last_tick(device.owner_id)
+        return ticked.last_simulated(state.simulated_at, ticks[device.owner_id])
 
 
 class StorageInterface(graphene.Interface):

@@ -170,7 +170,12 @@ def test_two_worker_hosts_apply_every_shard_once_and_take_over_a_killed_one(clus
         per_tick = conn.execute(
             "SELECT period_end, count(*), count(DISTINCT owner_id) FROM hems_home_energy GROUP BY period_end"
         ).fetchall()
-        simulated = conn.execute("SELECT DISTINCT simulated_at FROM hems_device_state").fetchall()
+        # When each device was last simulated (hems.simulation.ticked): its row's own
+        # instant or, for a row the tick left unchanged, the latest tick over its owner.
+        simulated = conn.execute(
+            "SELECT DISTINCT GREATEST(s.simulated_at, (SELECT max(t.instant) FROM hems_ticked_owners t "
+            "WHERE t.owner_lo <= s.owner_id AND t.owner_hi > s.owner_id)) FROM hems_device_state s"
+        ).fetchall()
         written = conn.execute(
             "SELECT DISTINCT t.shard, t.devices, d.n FROM hems_tick_shard t JOIN "
             "(SELECT owner_id / %s AS shard, count(*) AS n FROM hems_device GROUP BY 1) d ON d.shard = t.shard",

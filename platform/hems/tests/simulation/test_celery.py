@@ -13,6 +13,7 @@ from hems.simulation import tasks
 from hems.simulation.models import HomeEnergy, TickShard
 from hems.testing.plugin import flush_redis_prefix
 from hems.tests.energy_api import stats
+from hems.tests.factories import last_simulated
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ NOON = datetime(2026, 6, 22, 10, 0, tzinfo=UTC)
 def test_the_tick_task_fans_out_and_energy_stats_come_from_redis(eager, api, user, home, settings):
     tasks.tick.delay(instant=NOON.isoformat())
     assert TickShard.objects.filter(instant=NOON).exists()
-    assert all(s.simulated_at == NOON for s in DeviceState.objects.all())
+    assert all(last_simulated(s) == NOON for s in DeviceState.objects.all())
     served, queries = stats(api, user)
     assert queries == 1  # the caller, from the token; the figures come from Redis
     assert served["timestamp"] == "2026-06-22T10:00:00+00:00"
@@ -117,12 +118,12 @@ def test_a_shard_covers_the_owner_range_its_message_carries(eager, settings, dja
         make_device(user, key)
     settings.HEMS_TICK_HOMES_PER_SHARD = 100
     tasks.tick_shard.delay(NOON.isoformat(), 0, 0, 2500)
-    assert all(s.simulated_at == NOON for s in DeviceState.objects.filter(owner_id=250))
+    assert all(last_simulated(s) == NOON for s in DeviceState.objects.filter(owner_id=250))
     assert list(TickShard.objects.values_list("shard", "devices")) == [(0, len(kind_keys()))]
     # A message without a range (an older fan-out) covers this host's range for its shard.
     later = NOON + timedelta(minutes=1)
     tasks.tick_shard.delay(later.isoformat(), 2)
-    assert all(s.simulated_at == later for s in DeviceState.objects.filter(owner_id=250))
+    assert all(last_simulated(s) == later for s in DeviceState.objects.filter(owner_id=250))
 
 
 @pytest.mark.parametrize("shard, lo, hi", [(1, 0, 2500), (0, 100, 200), (0, 10, 5), (-1, -2500, 0)])

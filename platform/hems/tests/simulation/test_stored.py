@@ -22,7 +22,7 @@ from hems.tests.factories import kind_keys, make_device, storage_kind_keys
 pytestmark = pytest.mark.django_db
 
 START = datetime(2026, 6, 22, 9, 57, tzinfo=UTC)  # the ticks cross 10:00 UTC, a new hour
-COLUMNS = ("ids", "owner", "capacity_wh", "simulated_at")
+COLUMNS = ("ids", "owner", "capacity_wh", "simulated_at", "xmin")
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def load(read_all: bool):
     lo, hi = shard_bounds(0)
     if read_all:
         loader._cache[(lo, hi)].written = None
-    return loader._load_shard(registry(), lo, hi)[1]
+    return loader.with_ticks(loader._load_shard(registry(), lo, hi)[1], lo, hi)
 
 
 def assert_same(kinds, expected):

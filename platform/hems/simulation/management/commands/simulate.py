@@ -16,8 +16,14 @@ def live_state_instant() -> datetime | None:
     from django.db.models import Max
 
     from hems.devices.models import DeviceState
+    from hems.simulation.models import TickedOwners
 
-    return DeviceState.objects.aggregate(newest=Max("simulated_at"))["newest"]
+    newest = DeviceState.objects.aggregate(newest=Max("simulated_at"))["newest"]
+    if newest is None:
+        return None
+    # A tick rewrites only the rows it changed: the latest tick counts as well.
+    ticked = TickedOwners.objects.aggregate(newest=Max("instant"))["newest"]
+    return newest if ticked is None else max(newest, ticked)
 
 
 def refuse_the_past(first: datetime) -> None:
