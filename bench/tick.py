@@ -148,6 +148,7 @@ def fresh_worker(database_url: str, first: datetime, regular: int) -> dict:
         phases = Counter()
         for r in reports:
             phases.update(r.seconds)
+        phases["rows_written"] = sum(r.written for r in reports)  # the state rows whose state changed
         return time.perf_counter() - mark, dict(phases)
 
     first_s, first_phases = timed(first)
@@ -368,7 +369,9 @@ def main() -> None:
             f"fresh process setup {result['setup_s']:.2f} s, first tick load {fp['load']:.2f} "
             f"simulate {fp['simulate']:.2f} write DB {fp['write_db']:.2f}; tick filing the hour: "
             + ", ".join(f"{name} {result['hour_phases'].get(name, 0):.2f}" for name in ("write_db", "history"))
-            + "; "
+            + f"; state rows rewritten: regular tick {p['rows_written']:,} "
+            f"({p['rows_written'] / result['devices']:.0%}), at the hour {result['hour_phases']['rows_written']:,} "
+            f"({result['hour_phases']['rows_written'] / result['devices']:.0%}); "
             + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result["parts"].items())
         )
         print(f"{homes} homes done:\n{row}\n{notes[-1]}", flush=True)

@@ -308,21 +308,29 @@ def device_hours(rows, due, energy, elapsed_h, now, offset_s, time_zones, home, 
     zone) at the device's filing minute (``filing_due``); until then its state row
     keeps it (CLOSE), and the tick at that minute files it (CLEAR). So the devices'
     hours are filed over ``filing_minutes`` ticks, not all by the first tick of the
-    hour. An hour still waiting when the next one ends is filed then."""
+    hour. An hour still waiting when the next one ends is filed then.
+
+    A device without a level that has no energy this tick and no hour waiting keeps an
+    ended hour as its running one (its start says which hour it is) until its filing
+    minute files it or its next energy closes it; one with nothing in the ended hour
+    keeps it until its next energy. Its state row is then left as it was (the tick
+    rewrites only changed rows) rather than every row being rewritten when the hour
+    ends; every reader attributes the running hour to its own start."""
     hours = np.where(due, elapsed_h, 0.0)
     period_start = now - hours * 3600.0
     bucket = np.floor((period_start + offset_s) / 3600.0) * 3600.0 - offset_s
     running = rows.hour["start"]
-    rolls = due & ~np.isnan(running) & (running != bucket)
-    restart = due & (np.isnan(running) | rolls)
     totals = sum(rows.hour[name] for name in energy)
     # The level as the device's last tick in the hour leaving left it: that hour's end
     # level (NaN for a device without storage). A storage device's hour leaves even
     # without energy, so its level is recorded every hour (idle, or away on its schedule).
     level = rows.state.level_wh
-    leaving = rolls & ((totals > 0) | ~np.isnan(level))
     waiting = ~np.isnan(rows.hour["closed_start"])
     at_minute = filing_due(rows.ids, rows.simulated_at, now, filing_minutes)
+    quiet = (sum(energy.values()) == 0) & np.isnan(level) & ~waiting & (~at_minute | (totals == 0))
+    rolls = due & ~np.isnan(running) & (running != bucket) & ~quiet
+    restart = due & (np.isnan(running) | rolls)
+    leaving = rolls & ((totals > 0) | ~np.isnan(level))
     file_waiting = due & waiting & (at_minute | rolls)
     file_now = leaving & at_minute & ~waiting  # at most one hour filed per device and tick
     close = leaving & ~file_now

@@ -51,9 +51,9 @@ def rows(ids, running, energy, closed_start, closed_energy, *, simulated_at):
     return SimpleNamespace(ids=np.array(ids), hour=hour, state=level, simulated_at=np.full(n, simulated_at))
 
 
-def tick(kind_rows, now):
+def tick(kind_rows, now, energy_wh=5.0):
     n = len(kind_rows.ids)
-    energy = {"energy_wh": np.full(n, 5.0), "charge_wh": np.zeros(n), "discharge_wh": np.zeros(n)}
+    energy = {"energy_wh": np.full(n, energy_wh), "charge_wh": np.zeros(n), "discharge_wh": np.zeros(n)}
     return device_hours(
         kind_rows, np.ones(n, dtype=bool), energy, np.full(n, 1 / 60), now, np.zeros(n), np.array(["UTC"]),
         np.zeros(n, dtype=int), 60,
@@ -91,6 +91,32 @@ def test_an_hour_still_waiting_when_the_next_one_ends_is_filed_first():
     assert np.isnan(hour["closed_start"][1])
 
 
+def test_a_device_quiet_when_its_hour_ends_keeps_it_running_until_its_minute_or_its_next_energy():
+    """No energy this tick and no level: the ended hour stays where it is, so the state
+    row does not change (the tick then leaves it unwritten)."""
+    ten, eleven = HOUR.timestamp(), HOUR.timestamp() + 3600
+    nothing = [np.nan, np.nan]
+    # 11:01: hour 10:00 ended; 62 (minute 2) had 200 Wh in it, 63 (minute 3) nothing.
+    quiet = rows([62, 63], [ten, ten], [200.0, 0.0], nothing, nothing, simulated_at=eleven)
+    hour, finished, filing = tick(quiet, eleven + 60, energy_wh=0.0)
+    assert filing.tolist() == [KEEP, KEEP] and not len(finished["device_id"])
+    assert hour["start"].tolist() == [ten, ten] and hour["energy_wh"].tolist() == [200.0, 0.0]
+    assert np.isnan(hour["closed_start"]).all()
+    # 11:02, 62's minute: its hour 10:00 is filed from where it ran; 63 still keeps its empty one.
+    quiet = rows([62, 63], [ten, ten], [200.0, 0.0], nothing, nothing, simulated_at=eleven + 60)
+    hour, finished, filing = tick(quiet, eleven + 120, energy_wh=0.0)
+    assert finished["device_id"].tolist() == [62] and finished["start"].tolist() == [ten]
+    assert finished["energy_wh"].tolist() == [200.0] and filing.tolist() == [KEEP, KEEP]
+    assert hour["start"].tolist() == [eleven, ten] and hour["energy_wh"].tolist() == [0.0, 0.0]
+    # 63's next energy starts its hour; the empty one is not filed. 65's, before its
+    # minute, closes its ended hour to wait, as when an hour ends.
+    busy = rows([63, 65], [ten, ten], [0.0, 50.0], nothing, nothing, simulated_at=eleven + 120)
+    hour, finished, filing = tick(busy, eleven + 180 + 60, energy_wh=5.0)
+    assert not len(finished["device_id"]) and filing.tolist() == [KEEP, CLOSE]
+    assert hour["start"].tolist() == [eleven, eleven] and hour["energy_wh"].tolist() == [5.0, 5.0]
+    assert hour["closed_start"][1] == ten and hour["closed_energy_wh"][1] == 50.0
+
+
 @pytest.mark.django_db
 def test_readers_see_each_hour_once_while_the_devices_file_it_minute_by_minute(user, other_user):
     """Every minute of the hour after the midnight that ends a day in Berlin: each
@@ -106,10 +132,14 @@ def test_readers_see_each_hour_once_while_the_devices_file_it_minute_by_minute(u
     day = (midnight - timedelta(days=1), midnight + timedelta(days=1))
     last_hour = (midnight - timedelta(hours=1), midnight)
 
+    # An hour with nothing in it reads as empty, whether a quiet device's state row
+    # still runs it (engine.device_hours) or not.
+    empty = history.empty_device_bucket()
+
     def read():
         return {
             device.pk: (
-                history.device_buckets(device.pk, *last_hour, "hour", berlin).get(last_hour[0]),
+                history.device_buckets(device.pk, *last_hour, "hour", berlin).get(last_hour[0], empty),
                 history.device_buckets(device.pk, *day, "day", berlin, current_hour=state_hour(device)),
             )
             for device in devices
@@ -134,7 +164,7 @@ def test_readers_see_each_hour_once_while_the_devices_file_it_minute_by_minute(u
             for pk, (hour, days) in first.items():
                 assert now[pk][0] == pytest.approx(hour), (pk, instant)
                 yesterday = day[0].astimezone(UTC)
-                assert now[pk][1].get(yesterday) == pytest.approx(days.get(yesterday)), (pk, instant)
+                assert now[pk][1].get(yesterday, empty) == pytest.approx(days.get(yesterday, empty)), (pk, instant)
         instant += timedelta(minutes=1)
     assert waiting() == 0
     with connection.cursor() as cursor:
