@@ -426,8 +426,8 @@ class Written:
 
 # A transaction id is 32 bits and wraps around: one kept longer than this could, in
 # principle, match a row written much later by another transaction with the same id.
-# No PostgreSQL runs through 2^32 transactions in an hour, and every row a tick
-# simulates is rewritten at least hourly (its running hour rolls over).
+# No PostgreSQL runs through 2^32 transactions in an hour; a row the tick leaves
+# unchanged for long is rewritten before its id can come round (``stored.XMIN_MAX_AGE``).
 WRITTEN_MAX_AGE_S = 3600.0
 
 

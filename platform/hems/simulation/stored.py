@@ -52,11 +52,33 @@ def new_level(k) -> np.ndarray:
     return np.full(len(k.rows), np.nan)
 
 
-def must_write(k) -> np.ndarray:
+# A kept row's writing transaction is trusted while it is at most this many transaction
+# ids behind the current one (ids are 32 bits and wrap around): a row left unchanged
+# longer is rewritten, so that no later transaction can carry the same id.
+XMIN_MAX_AGE = 2**30
+# The next tick reads back the rows whose writing transaction is none of the kept rows'
+# (``loader.changed_states``): rows of older transactions than the newest this many are
+# rewritten, so that the list stays short however long devices stay idle.
+KEPT_XIDS = 256
+
+
+def xmin_horizon(kinds, current_xid: int) -> int:
+    """How far behind ``current_xid`` a kept row's writing transaction may be
+    (``must_write``): ``XMIN_MAX_AGE``, or less where the shard's rows (``KindRows``)
+    were written by more than ``KEPT_XIDS`` transactions."""
+    xmin = np.concatenate([k.xmin for k in kinds]) if kinds else np.zeros(0, dtype=np.int64)
+    behind = np.unique((current_xid - xmin[xmin != 0]) % 2**32)  # the newest first
+    behind = behind[behind < 2**31]
+    return int(min(XMIN_MAX_AGE, behind[KEPT_XIDS - 1])) if len(behind) > KEPT_XIDS else XMIN_MAX_AGE
+
+
+def must_write(k, current_xid: int | None = None, horizon: int = XMIN_MAX_AGE) -> np.ndarray:
     """Which state rows of a kind's result (``engine.KindResult``) the write rewrites:
     of the devices the tick simulated (``due``), those whose row, as stored, would
-    change; a device never simulated before (its first instant); and every live device
-    (the energy its reports left, ``pending_*``, goes to 0)."""
+    change; a device never simulated before (its first instant); every live device
+    (the energy its reports left, ``pending_*``, goes to 0); and, given the current
+    transaction id, a row whose writing transaction is more than ``horizon`` ids behind
+    it (:func:`xmin_horizon`)."""
     rows, new = k.rows, k.state
     old = rows.state
     unchanged = (
@@ -71,7 +93,13 @@ def must_write(k) -> np.ndarray:
     )
     for name in (*HOUR_ENERGY, *CLOSED_HOUR):
         unchanged &= same(k.hour[name], rows.hour[name])
-    return k.due & (~unchanged | np.isnan(rows.simulated_at) | rows.live_source)
+    old = np.zeros(len(rows), dtype=bool)
+    if current_xid is not None:
+        # Ids behind the current one by up to half the circle; ahead of it (a
+        # subtransaction's, or one that began later) by the rest.
+        behind = (current_xid - rows.xmin) % 2**32
+        old = (rows.xmin != 0) & (behind > horizon) & (behind < 2**31)
+    return k.due & (~unchanged | np.isnan(rows.simulated_at) | rows.live_source | old)
 
 
 def rows_as_written(result, writes: list[np.ndarray], xid: int | None) -> list[KindRows]:
@@ -97,6 +125,13 @@ def rows_as_written(result, writes: list[np.ndarray], xid: int | None) -> list[K
         xmin = np.where(written, xid, rows.xmin) if xid is not None else rows.xmin
         kinds.append(replace(rows, state=state, simulated_at=simulated_at, hour=hour, xmin=xmin))
     return kinds
+
+
+def current_xid() -> int:
+    """The current transaction's id as a row's ``xmin`` shows it (32 bits)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT txid_current() % 4294967296")
+        return int(cursor.fetchone()[0])
 
 
 def writer_xid(result, writes: list[np.ndarray]) -> int | None:

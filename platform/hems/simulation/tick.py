@@ -142,7 +142,12 @@ def _apply_shard(instant: datetime, shard: int, lo: int, hi: int, timings: dict,
         timings["simulate"] = time.perf_counter() - mark
         mark = time.perf_counter()
         # Only the rows whose state changed; the others were simulated all the same.
-        writes = [stored.must_write(k) for k in result.kinds]
+        if connection.vendor == "postgresql":
+            current = stored.current_xid()
+            horizon = stored.xmin_horizon([k.rows for k in result.kinds], current)
+            writes = [stored.must_write(k, current, horizon) for k in result.kinds]
+        else:
+            writes = [stored.must_write(k) for k in result.kinds]
         written = writer.write_states(result, writes)
         ticked.record(lo, hi, instant)
         if connection.vendor == "postgresql":

@@ -496,7 +496,7 @@ class DriverContract(LiveContract):
 
         # Every simulated row rewritten, as when every device's state changes: the most a
         # tick does (one that rewrites none skips the write's statements).
-        monkeypatch.setattr(stored, "must_write", lambda result: result.due.copy())
+        monkeypatch.setattr(stored, "must_write", lambda result, *args: result.due.copy())
 
         def tick_queries(minute, cold):
             if cold:

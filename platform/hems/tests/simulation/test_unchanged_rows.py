@@ -5,6 +5,7 @@ history and its ``lastSimulatedAt`` are what rewriting every row gives."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from django.db import connection, transaction
 from hems.devices.models import DeviceState
 from hems.energy.stats import stats_from_database
 from hems.plugins import registry
-from hems.simulation import loader, stored
+from hems.simulation import engine, loader, stored
 from hems.simulation.models import HomeEnergy
 from hems.simulation.tick import run_tick, shard_bounds
 from hems.tests.factories import kind_keys, last_simulated, make_device
@@ -84,7 +85,7 @@ def test_rewriting_only_changed_rows_books_what_rewriting_every_row_books(homes,
 
     def run(every_row: bool):
         if every_row:
-            monkeypatch.setattr(stored, "must_write", lambda k: k.due.copy())
+            monkeypatch.setattr(stored, "must_write", lambda k, *args: k.due.copy())
         written = 0
         with transaction.atomic():
             loader.forget()
@@ -134,3 +135,36 @@ def test_a_device_left_unchanged_reads_as_simulated_at_the_last_tick(homes, api,
     assert {device["lastSimulatedAt"] for device in listed} == {last.isoformat()}
     # The stats without Redis (read from the rows): as of the last tick.
     assert stats_from_database(user.pk, last + timedelta(seconds=30)).timestamp == last
+
+
+def test_a_row_left_unchanged_for_a_billion_transactions_is_rewritten(homes, settings):
+    """Transaction ids are 32 bits: a kept row's writing transaction is trusted only
+    while it is recent, so a row left unchanged for long is rewritten, fresh."""
+    run_tick(START)
+    run_tick(START + timedelta(minutes=1))
+    lo, hi = shard_bounds(0)
+    owners, kinds = loader.load_shard(registry(), lo, hi)
+    result = engine.simulate_shard(
+        START + timedelta(minutes=2), owners, kinds, settings.HEMS_TICK_MAX_ELAPSED_HOURS, 300.0, 60
+    )
+    newest = max(int(k.rows.xmin.max()) for k in result.kinds if len(k.rows))
+    assert all((k.rows.xmin > 0).all() for k in result.kinds)  # read with each row
+    recent = sum(int(stored.must_write(k, newest).sum()) for k in result.kinds)
+    later = (newest + stored.XMIN_MAX_AGE + 1) % 2**32
+    aged = sum(int(stored.must_write(k, later).sum()) for k in result.kinds)
+    assert recent < len(homes) and aged == len(homes)
+
+
+def test_rows_of_more_transactions_than_kept_are_rewritten_oldest_first():
+    """However long devices stay idle, the next tick's list of known writers stays short:
+    the rows of all but the newest ``KEPT_XIDS`` transactions are rewritten."""
+    current = 100  # just past the wrap: most ids behind it are near 2**32 (0, 1 and 2 are none)
+    behind = np.arange(1, 2 * stored.KEPT_XIDS + 4)
+    xids = (current - behind) % 2**32
+    xids = xids[xids > 2][: 2 * stored.KEPT_XIDS]  # one row per transaction, newest first
+    rows = SimpleNamespace(xmin=np.append(xids, current + 5))  # and one a later transaction wrote
+    horizon = stored.xmin_horizon([rows], current)
+    assert horizon == np.sort((current - xids) % 2**32)[stored.KEPT_XIDS - 1]
+    behind = (current - rows.xmin) % 2**32
+    assert ((behind <= horizon) | (behind >= 2**31)).sum() == stored.KEPT_XIDS + 1  # the newest, and the later one
+    assert stored.xmin_horizon([SimpleNamespace(xmin=xids[:10])], current) == stored.XMIN_MAX_AGE
