@@ -36,7 +36,10 @@ TICK_SHARDS = Counter(
 TICK_LAG_SECONDS = Histogram(
     "hems_tick_lag_seconds", "Seconds from a tick's scheduled minute to its shard's commit.", buckets=LAG_BUCKETS
 )
-TICK_DEVICES = Counter("hems_tick_devices", "Devices simulated and written by the tick's applied shards.")
+TICK_DEVICES = Counter("hems_tick_devices", "Devices simulated by the tick's applied shards.")
+TICK_STATE_ROWS = Counter(
+    "hems_tick_state_rows_written", "State rows the tick's applied shards rewrote: the devices whose state changed."
+)
 TICK_HOMES = Counter("hems_tick_homes", "Homes whose stats the tick's applied shards computed.")
 TICK_LAST_INSTANT = Gauge(
     "hems_tick_last_instant_timestamp_seconds",
@@ -72,6 +75,7 @@ ALL = (
     TICK_SHARDS,
     TICK_LAG_SECONDS,
     TICK_DEVICES,
+    TICK_STATE_ROWS,
     TICK_HOMES,
     TICK_LAST_INSTANT,
     API_REQUEST_SECONDS,

@@ -35,6 +35,7 @@ def observe_shard(report: ShardReport) -> ShardReport:
         return report
     m.TICK_SHARDS.labels("applied").inc()
     m.TICK_DEVICES.inc(report.devices)
+    m.TICK_STATE_ROWS.inc(report.written)
     m.TICK_HOMES.inc(report.homes)
     for phase, seconds in report.seconds.items():
         if phase == TOTAL:

@@ -16,10 +16,11 @@ NOON = datetime(2026, 6, 22, 10, 0, tzinfo=UTC)
 
 
 def test_an_applied_shard_counts_its_devices_phases_and_lag(home):
-    applied, devices, homes = (
+    applied, devices, homes, rows = (
         local("hems_tick_shards_total", outcome="applied"),
         local("hems_tick_devices_total"),
         local("hems_tick_homes_total"),
+        local("hems_tick_state_rows_written_total"),
     )
     phases = {p: local("hems_tick_phase_seconds_count", phase=p) for p in ("load", "simulate", "write_db", "push")}
     lag_count, lag_sum = local("hems_tick_lag_seconds_count"), local("hems_tick_lag_seconds_sum")
@@ -33,6 +34,8 @@ def test_an_applied_shard_counts_its_devices_phases_and_lag(home):
     assert local("hems_tick_shards_total", outcome="applied") == applied + 1
     assert local("hems_tick_devices_total") == devices + len(home)
     assert local("hems_tick_homes_total") == homes + 1
+    assert report.written == len(home)  # every device's first simulation
+    assert local("hems_tick_state_rows_written_total") == rows + len(home)
     for phase, before in phases.items():
         assert local("hems_tick_phase_seconds_count", phase=phase) == before + 1, phase
     assert local("hems_tick_phase_seconds_count", phase="total") == 0  # the whole shard is its own histogram
