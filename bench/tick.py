@@ -11,6 +11,8 @@ device's first simulation, an hour filed: see START), then measures:
     tasks imported, ``worker_process_init`` run): its first tick, then regular ticks
     (the median is "tick, 1 process", with its breakdown), the tick that files the
     hour (see START) and the process's peak RSS;
+  - as a Celery worker with HEMS_TICK_PRELOAD starts a pool process: every shard read
+    whole in this process, which then forks; the forked process's first tick;
   - one tick with the shards spread over --workers processes (as a Celery worker
     with that concurrency runs them): the wall time;
   - the raw floor: reading every state row (binary COPY into numpy) and writing
@@ -165,6 +167,40 @@ def fresh_worker(database_url: str, first: datetime, regular: int) -> dict:
     }  # fmt: skip
 
 
+def forked_tick(at: datetime) -> float:
+    from django.db import connections
+
+    from hems.simulation.tick import run_tick
+
+    started = time.perf_counter()
+    run_tick(at)
+    seconds = time.perf_counter() - started
+    connections.close_all()
+    return seconds
+
+
+def forked_first_tick(at: datetime) -> dict:
+    """As a Celery worker with ``HEMS_TICK_PRELOAD`` (hems.simulation.tasks): this
+    process, as the worker's main process, reads every shard's configuration, closes
+    its connection and forks; the forked process's first tick, as a pool process's
+    (a new one, or one replacing a process that died)."""
+    from django.db import connections
+
+    from hems.plugins import registry
+    from hems.simulation import loader
+    from hems.simulation.tick import shard_bounds, shard_count
+
+    loader.forget()  # this process's own ticks are not the main process's
+    started = time.perf_counter()
+    loader.preload(registry(), [shard_bounds(shard) for shard in range(shard_count())])
+    preload_s = time.perf_counter() - started
+    connections.close_all()
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as pool:
+        first_s = pool.submit(forked_tick, at).result()
+    loader.forget()
+    return {"preload_s": preload_s, "first_s": first_s}
+
+
 def raw_floor() -> tuple[float, float, int]:
     """Read every narrow state row and write them back, the fastest way we know."""
     import numpy as np
@@ -295,6 +331,8 @@ def run_size(homes: int, devices_per_home: int, workers: int, requests: int, dat
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         worker = pool.submit(fresh_worker, bench_url(database), instant + timedelta(minutes=1), REGULAR_TICKS).result()
     part("fresh process ticks")
+    forked = forked_first_tick(instant + timedelta(minutes=2 + REGULAR_TICKS + 1))  # after the hour's tick
+    part("forked process first tick")
     floor_read, floor_write, floor_rows = raw_floor()
     part("floor")
 
@@ -318,6 +356,7 @@ def run_size(homes: int, devices_per_home: int, workers: int, requests: int, dat
         "phases": worker["phases"], "first_phases": worker["first_phases"], "rss_mb": worker["rss_mb"],
         "floor_read_s": floor_read, "floor_write_s": floor_write, "floor_rows": floor_rows,
         "stats_ms": (stats_p50, stats_p99), "devices_ms": (devices_p50, devices_p99), "parts": parts,
+        "forked": forked,
     }  # fmt: skip
 
 
@@ -363,12 +402,14 @@ def main() -> None:
             f"| {result['devices_ms'][0]:.1f}/{result['devices_ms'][1]:.1f} |"
         )
         rows.append(row)
-        fp = result["first_phases"]
+        fp, forked = result["first_phases"], result["forked"]
         notes.append(
             f"{homes:,} homes: regular ticks {', '.join(f'{t:.2f}' for t in result['ticks_s'])} s; "
             f"fresh process setup {result['setup_s']:.2f} s, first tick load {fp['load']:.2f} "
             f"simulate {fp['simulate']:.2f} write DB {fp['write_db']:.2f}; tick filing the hour: "
             + ", ".join(f"{name} {result['hour_phases'].get(name, 0):.2f}" for name in ("write_db", "history"))
+            + f"; forked from a preloaded main process (HEMS_TICK_PRELOAD): first tick {forked['first_s']:.2f} s "
+            f"({forked['first_s'] / tick:.2f} of a regular one), the preload {forked['preload_s']:.2f} s"
             + f"; state rows rewritten: regular tick {p['rows_written']:,} "
             f"({p['rows_written'] / result['devices']:.0%}), at the hour {result['hour_phases']['rows_written']:,} "
             f"({result['hour_phases']['rows_written'] / result['devices']:.0%}); "

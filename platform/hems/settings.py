@@ -94,6 +94,10 @@ HEMS_REDIS_PREFIX = os.environ.get("HEMS_REDIS_PREFIX", "hems:")
 
 # The tick: homes are processed in shards of consecutive owner ids, one task each.
 HEMS_TICK_HOMES_PER_SHARD = int(os.environ.get("HEMS_TICK_HOMES_PER_SHARD", "2500"))
+# A Celery worker reads every shard's configuration before it forks its pool processes,
+# so that each (and each one it forks later, to replace one that died) starts with it
+# and its first tick of a shard reads only the state rows (DESIGN.md "The tick").
+HEMS_TICK_PRELOAD = env_bool("HEMS_TICK_PRELOAD", True)
 # A device simulated after a long pause integrates at most this many hours.
 HEMS_TICK_MAX_ELAPSED_HOURS = float(os.environ.get("HEMS_TICK_MAX_ELAPSED_HOURS", "2"))
 # History (DESIGN.md "History"): per-tick rows for a short window; the rolled-up hours

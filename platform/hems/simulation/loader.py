@@ -695,6 +695,14 @@ def _load_shard(registry: Registry, lo: int, hi: int) -> tuple[Homes, list[KindR
     return homes, kinds
 
 
+def preload(registry: Registry, ranges) -> int:
+    """Read each shard of ``ranges`` ((lo, hi) owner ranges) whole into this process's
+    cache; returns the devices read. A process forked from this one afterwards (a
+    Celery pool process) inherits the cache, checked by the owner counters and the
+    version like any other: its first tick of each shard reads only the state rows."""
+    return sum(sum(len(k) for k in _load_shard(registry, lo, hi)[1]) for lo, hi in ranges)
+
+
 def forget() -> None:
     """Drop every cached shard (tests that rewrite rows behind the ORM's back)."""
     _cache.clear()

@@ -6,13 +6,13 @@ import logging
 from datetime import datetime, timedelta
 
 from celery import group, shared_task
-from celery.signals import before_task_publish, task_prerun
+from celery.signals import before_task_publish, task_prerun, worker_init
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from hems.simulation import history
-from hems.simulation.tick import minute_of, run_shard, shard_count
+from hems.simulation.tick import minute_of, run_shard, shard_bounds, shard_count
 
 logger = logging.getLogger("hems.simulation")
 
@@ -33,6 +33,29 @@ def stamp_tick_instant(sender=None, body=None, **kwargs):
         return
     body[1].setdefault("instant", minute_of(timezone.now()).isoformat())
     body[1].setdefault("homes_per_shard", settings.HEMS_TICK_HOMES_PER_SHARD)
+
+
+@worker_init.connect(dispatch_uid="hems.preload_shards")
+def preload_shards(**kwargs):
+    """In the worker's main process, before it forks its pool: every shard's
+    configuration read (``loader.preload``), so that no pool process's first tick of a
+    shard reads it whole. The connection is closed before the fork."""
+    if not settings.HEMS_TICK_PRELOAD or connections["default"].vendor != "postgresql":
+        return
+    from hems.plugins import registry
+    from hems.simulation import loader
+
+    started = timezone.now()
+    try:
+        devices = loader.preload(registry(), [shard_bounds(shard) for shard in range(shard_count())])
+    except DatabaseError:
+        logger.exception("preload: could not read the shards; each process reads its own")
+        loader.forget()
+    else:
+        seconds = (timezone.now() - started).total_seconds()
+        logger.info("preload: %d devices' configuration read in %.1f s", devices, seconds)
+    finally:
+        connections.close_all()
 
 
 @task_prerun.connect(dispatch_uid="hems.drop_broken_connections")
