@@ -68,6 +68,23 @@ def worker_backends() -> set[int]:
         return {pid for (pid,) in cursor.fetchall()}
 
 
+def test_the_worker_reads_every_shard_before_it_forks_its_pool(tmp_path, django_user_model):
+    """HEMS_TICK_PRELOAD, wired to Celery's worker_init: the main process reads the
+    shards and logs it before the worker is ready."""
+    user = django_user_model.objects.create(username="preloaded")
+    for key in kind_keys():
+        make_device(user, key)
+    log = tmp_path / "worker.log"
+    process = start_worker(new_queue(), log)
+    try:
+        wait_for(lambda: " ready." in log.read_text(), timeout=60, what="the worker")
+        text = log.read_text()
+        read = text.index(f"preload: {len(kind_keys())} devices' configuration read")
+        assert read < text.index(" ready.")
+    finally:
+        stop_worker(process)
+
+
 def test_a_worker_runs_the_range_its_message_carries_and_keeps_its_connection(tmp_path, django_user_model):
     """The fan-out's host cuts shards of 2,500 homes; the worker's host is set to 100:
     the shard still covers the owners the message names. Between shards the worker
