@@ -93,13 +93,13 @@ def must_write(k, current_xid: int | None = None, horizon: int = XMIN_MAX_AGE) -
     )
     for name in (*HOUR_ENERGY, *CLOSED_HOUR):
         unchanged &= same(k.hour[name], rows.hour[name])
-    old = np.zeros(len(rows), dtype=bool)
+    aged = np.zeros(len(rows), dtype=bool)
     if current_xid is not None:
         # Ids behind the current one by up to half the circle; ahead of it (a
         # subtransaction's, or one that began later) by the rest.
         behind = (current_xid - rows.xmin) % 2**32
-        old = (rows.xmin != 0) & (behind > horizon) & (behind < 2**31)
-    return k.due & (~unchanged | np.isnan(rows.simulated_at) | rows.live_source | old)
+        aged = (rows.xmin != 0) & (behind > horizon) & (behind < 2**31)
+    return k.due & (~unchanged | np.isnan(rows.simulated_at) | rows.live_source | aged)
 
 
 def rows_as_written(result, writes: list[np.ndarray], xid: int | None) -> list[KindRows]:

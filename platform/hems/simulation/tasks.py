@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from celery import group, shared_task
@@ -45,14 +46,14 @@ def preload_shards(**kwargs):
     from hems.plugins import registry
     from hems.simulation import loader
 
-    started = timezone.now()
+    started = time.perf_counter()
     try:
         devices = loader.preload(registry(), [shard_bounds(shard) for shard in range(shard_count())])
     except DatabaseError:
         logger.exception("preload: could not read the shards; each process reads its own")
         loader.forget()
     else:
-        seconds = (timezone.now() - started).total_seconds()
+        seconds = time.perf_counter() - started
         logger.info("preload: %d devices' configuration read in %.1f s", devices, seconds)
     finally:
         connections.close_all()
